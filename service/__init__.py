@@ -1,0 +1,1 @@
+"""Backstride: the backend of a running-coach app for runners with back pain."""

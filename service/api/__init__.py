@@ -1,0 +1,70 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+from service.api.auth.routes import blp as auth_blp
+from service.api.health.routes import blp as health_blp
+from service.api.me.routes import blp as me_blp
+from service.api.context import EXTENSION_KEY, AppState, close_db
+from service.api.extension import BEARER, Api
+from service.config import Settings
+from service.db import make_engine, make_session_factory
+from service.domain.passwords import make_hasher
+from service.domain.tokens import TokenPolicy
+
+API_VERSION = "1.0.0"
+BLUEPRINTS = (auth_blp, me_blp, health_blp)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("backstride")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        API_TITLE="Backstride",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "The API behind the Backstride running-coach app."},
+            "servers": [{"url": "/"}],
+        },
+    )
+    engine = make_engine(settings.database_url)
+    app.extensions[EXTENSION_KEY] = AppState(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        hasher=make_hasher(settings.password_profile),
+        token_policy=TokenPolicy(
+            secret_key=settings.secret_key,
+            access_ttl_s=settings.access_token_ttl_s,
+            refresh_ttl_s=settings.refresh_token_ttl_s,
+            personal_token_max_days=settings.personal_token_max_days,
+        ),
+    )
+    app.teardown_appcontext(close_db)
+    app.after_request(_response_headers)
+
+    api = Api(app)
+    api.spec.components.security_scheme(
+        BEARER, {"type": "http", "scheme": "bearer",
+                 "description": "An access token from /v1/auth/token or a personal access token."}
+    )
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    return app
+
+
+def _response_headers(response: Response) -> Response:
+    """Health data must not sit in shared caches; conditional GETs answer 304 when unchanged."""
+    if request.path.startswith("/v1/"):
+        response.headers["Cache-Control"] = "no-store"
+        if request.method == "GET" and response.status_code == 200 and response.get_etag()[0]:
+            response.make_conditional(request)
+    return response

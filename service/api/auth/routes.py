@@ -1,0 +1,85 @@
+"""Accounts and sign-in: register, token, refresh, logout."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask.views import MethodView
+
+from service.api.context import db, now, state
+from service.api.extension import Blueprint
+from service.api.me.schemas import ProfileSchema
+from service.domain import accounts, tokens
+
+from .schemas import CredentialsSchema, RefreshTokenSchema, RegisterSchema, TokenPairSchema
+
+blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Accounts and sign-in.")
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.operation("register")
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, ProfileSchema)
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, body):
+        """Create an account
+
+        The email must be new; the password at least 10 characters and not a common one.
+        """
+        account = accounts.register(db(), state().hasher, **body)
+        db().commit()
+        return account, 201, {"Location": url_for("me.Profile")}
+
+
+@blp.route("/token")
+class Token(MethodView):
+    @blp.operation("createToken")
+    @blp.arguments(CredentialsSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def post(self, body):
+        """Sign in
+
+        Returns a 15-minute access token and a single-use refresh token. A wrong password and an
+        unknown email get the same answer.
+        """
+        session = db()
+        account = accounts.authenticate(session, state().hasher, **body)
+        pair = tokens.sign_in(session, state().token_policy, account, now())
+        session.commit()
+        return pair
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.operation("refreshToken")
+    @blp.arguments(RefreshTokenSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def post(self, body):
+        """Trade a refresh token for a new pair
+
+        Each refresh token works once. Presenting one again signs out that session everywhere.
+        """
+        session = db()
+        try:
+            pair = tokens.refresh(session, state().token_policy, body["refresh_token"], now())
+        except tokens.RefreshTokenReused:
+            session.commit()  # the family's revocation must stick although this request fails
+            raise
+        session.commit()
+        return pair
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.operation("logout")
+    @blp.arguments(RefreshTokenSchema)
+    @blp.response(204)
+    def post(self, body):
+        """Sign out
+
+        Revokes the session of this refresh token: its access tokens stop working at once.
+        """
+        tokens.sign_out(db(), body["refresh_token"], now())
+        db().commit()

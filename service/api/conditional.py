@@ -1,0 +1,26 @@
+"""ETags from row versions, and the checks that go with them.
+
+A write with `If-Match` that no longer matches is refused with 412, so two phones editing the same
+record cannot silently overwrite each other; a write without it is accepted (the offline app
+cannot always know the current tag), unless a view requires it (428).
+"""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
+
+
+def etag_of(version: int) -> str:
+    """The entity tag (unquoted) of a row at this version; tags are per URL, so a number is enough."""
+    return f"v{version}"
+
+
+def check_if_match(current_tag: str, *, required: bool = False) -> None:
+    if_match = request.if_match
+    if not if_match and not if_match.star_tag:
+        if required:
+            raise PreconditionRequired("Send If-Match with the ETag you last read.")
+        return
+    if not if_match.star_tag and not if_match.contains(current_tag):
+        raise PreconditionFailed("The resource changed since you read it; read it again.")

@@ -1,0 +1,50 @@
+"""What a request can reach: the settings, a request-scoped session, the password hasher, now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from flask import current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.clock import utcnow
+from service.config import Settings
+from service.domain.tokens import TokenPolicy
+
+EXTENSION_KEY = "backstride"
+
+
+@dataclass(frozen=True)
+class AppState:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    hasher: PasswordHasher
+    token_policy: TokenPolicy
+
+
+def state() -> AppState:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def db() -> Session:
+    """The request's session, opened on first use and closed (rolled back if open) at teardown."""
+    if "db_session" not in g:
+        g.db_session = state().session_factory()
+    return g.db_session
+
+
+def close_db(_error: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def now() -> datetime:
+    """The request's one notion of 'now', so every row it writes agrees."""
+    if "now" not in g:
+        g.now = utcnow()
+    return g.now

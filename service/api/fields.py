@@ -1,0 +1,43 @@
+"""Marshmallow fields and validators shared by several resources."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from service.clock import utcnow
+from service.domain import profile
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ClockTime(fields.Field):
+    """A local wall-clock time written "HH:MM", as a phone's time picker gives it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "pattern": _CLOCK.pattern, "example": "21:30"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value: time | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else value.strftime("%H:%M")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> time:
+        match = _CLOCK.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValidationError("Use a 24-hour time like 21:30.")
+        return time(int(match[1]), int(match[2]))
+
+
+def validate_timezone(value: str) -> None:
+    if not profile.is_valid_timezone(value):
+        raise ValidationError("Use an IANA time zone name such as Europe/London.")
+
+
+def validate_birth_year(value: int) -> None:
+    allowed = profile.birth_year_range(utcnow().year)
+    if value not in allowed:
+        raise ValidationError(f"Use a year from {allowed.start} to {allowed.stop - 1}.")

@@ -1,0 +1,52 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from service import health
+from service.api.context import state
+from service.api.extension import Blueprint
+from service.api.problems import problem
+
+blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+@blp.route("/healthz")
+class Liveness(MethodView):
+    @blp.operation("getLiveness")
+    @blp.response(200, HealthSchema)
+    def get(self):
+        """Is the process alive
+
+        Touches nothing else, so a database outage does not get healthy API processes restarted.
+        """
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Readiness(MethodView):
+    @blp.operation("getReadiness")
+    @blp.response(200, HealthSchema)
+    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    def get(self):
+        """Can the process serve
+
+        Checks the database and the broker; 503 names what is down.
+        """
+        failures = {
+            "database": health.database_ready(state().engine),
+            "broker": health.broker_ready(state().settings.broker_url),
+        }
+        checks = {name: reason or "ok" for name, reason in failures.items()}
+        down = [name for name, reason in failures.items() if reason]
+        if down:
+            return problem(503, f"Not ready: {', '.join(down)} unreachable.", slug="not-ready",
+                           headers={"Retry-After": "5"}, checks=checks)
+        return {"status": "ok", "checks": checks}

@@ -1,0 +1,99 @@
+"""The signed-in athlete's own profile and personal access tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+
+from service.api.conditional import check_if_match, etag_of
+from service.api.context import db, now, state
+from service.api.extension import Blueprint
+from service.api.pagination import PageArgsSchema, page_schema, paginate
+from service.api.security import current_account
+from service.domain import accounts, scopes, tokens
+from service.models import PersonalAccessToken
+
+from .schemas import (
+    PersonalTokenCreatedSchema,
+    PersonalTokenCreateSchema,
+    PersonalTokenSchema,
+    ProfilePatchSchema,
+    ProfileSchema,
+)
+
+blp = Blueprint("me", __name__, url_prefix="/v1/me", description="Your profile and tokens.")
+
+
+@blp.route("")
+class Profile(MethodView):
+    @blp.operation("getProfile")
+    @blp.auth_required(scopes.PROFILE_READ)
+    @blp.if_none_match()
+    @blp.response(200, ProfileSchema)
+    def get(self):
+        """Read your profile"""
+        account = current_account()
+        return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
+
+    @blp.operation("updateProfile")
+    @blp.auth_required(scopes.PROFILE_WRITE)
+    @blp.if_match()
+    @blp.arguments(ProfilePatchSchema)
+    @blp.response(200, ProfileSchema)
+    def patch(self, changes):
+        """Change your profile
+
+        Time zone, units and quiet hours decide when and how every message reaches you.
+        """
+        account = current_account()
+        check_if_match(etag_of(account.version))
+        accounts.update_profile(account, changes)
+        db().commit()
+        return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
+
+
+@blp.route("/tokens")
+class PersonalTokens(MethodView):
+    @blp.operation("listPersonalTokens")
+    @blp.auth_required(scopes.SESSION_ONLY)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, page_schema(PersonalTokenSchema))
+    def get(self, page):
+        """List your personal access tokens
+
+        Live tokens only, newest first; the secrets themselves are never shown again.
+        """
+        statement = tokens.personal_tokens_query(current_account(), now())
+        return paginate(db(), statement, created=PersonalAccessToken.created_at,
+                        ident=PersonalAccessToken.id, **page)
+
+    @blp.operation("createPersonalToken")
+    @blp.auth_required(scopes.SESSION_ONLY)
+    @blp.arguments(PersonalTokenCreateSchema)
+    @blp.response(201, PersonalTokenCreatedSchema)
+    def post(self, body):
+        """Create a personal access token
+
+        For scripts and generated API clients. Copy the `token` now: only its hash is kept.
+        """
+        issued = tokens.create_personal_token(
+            db(), state().token_policy, current_account(), now=now(), **body
+        )
+        db().commit()
+        return issued
+
+
+@blp.route("/tokens/<uuid:token_id>")
+class PersonalToken(MethodView):
+    @blp.operation("revokePersonalToken")
+    @blp.auth_required(scopes.SESSION_ONLY)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, token_id: uuid.UUID):
+        """Revoke a personal access token
+
+        It stops working at once.
+        """
+        tokens.revoke_personal_token(db(), current_account(), token_id, now())
+        db().commit()

@@ -1,0 +1,52 @@
+from marshmallow import Schema, fields, validate
+
+from service.api.fields import ClockTime, validate_birth_year, validate_timezone
+from service.domain import profile, scopes
+
+
+class QuietHoursSchema(Schema):
+    start = ClockTime(required=True, metadata={"description": "Local time quiet hours begin."})
+    end = ClockTime(required=True, metadata={"description": "Local time they end (may wrap)."})
+
+
+class ProfileSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    email = fields.String(dump_only=True)
+    display_name = fields.String(allow_none=True)
+    timezone = fields.String(metadata={"description": "IANA time zone; days and weeks are local."})
+    units = fields.String(metadata={"enum": list(profile.UNITS)})
+    birth_year = fields.Integer(allow_none=True)
+    quiet_hours = fields.Nested(QuietHoursSchema)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class ProfilePatchSchema(Schema):
+    display_name = fields.String(allow_none=True, validate=validate.Length(1, 80))
+    timezone = fields.String(validate=validate_timezone, metadata={"example": "Europe/London"})
+    units = fields.String(validate=validate.OneOf(profile.UNITS))
+    birth_year = fields.Integer(allow_none=True, validate=validate_birth_year)
+    quiet_hours = fields.Nested(QuietHoursSchema)
+
+
+class PersonalTokenCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 80),
+                         metadata={"example": "coach roster script"})
+    scopes = fields.List(fields.String(validate=validate.OneOf(scopes.PERSONAL_TOKEN_SCOPES)),
+                         required=True, validate=validate.Length(1, len(scopes.DESCRIPTIONS)))
+    expires_in_days = fields.Integer(load_default=90, validate=validate.Range(1, 366))
+
+
+class PersonalTokenSchema(Schema):
+    id = fields.UUID(dump_only=True)
+    name = fields.String()
+    scopes = fields.List(fields.String())
+    token_hint = fields.String(metadata={"description": "The token's last four characters."})
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+
+
+class PersonalTokenCreatedSchema(PersonalTokenSchema):
+    token = fields.String(required=True,
+                          metadata={"description": "The secret, shown this once only."})

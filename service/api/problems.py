@@ -1,0 +1,142 @@
+"""RFC 9457 problem details for every error the API answers with.
+
+One shape everywhere: `type`, `title`, `status`, `detail`, and for validation `errors`, a map of
+field name to messages. Server errors say nothing of their cause; it goes to the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response
+from marshmallow import Schema, fields
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:backstride:problem:"
+DATABASE_RETRY_AFTER_S = 5
+log = logging.getLogger(__name__)
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+}
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details (documentation only: problems are built by `problem()`)."""
+
+    type = fields.String(metadata={"description": "A URI naming the kind of problem."})
+    title = fields.String(metadata={"description": "The status phrase."})
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "What went wrong, for a person."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": "Per-field messages, for validation problems."},
+    )
+
+
+def problem(status: int, detail: str | None = None, *, slug: str | None = None,
+            errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+            **extensions: Any) -> Response:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug if slug else "about:blank",
+        "title": phrase,
+        "status": status,
+        "detail": detail or phrase,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extensions)
+    response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if error.response is not None:  # e.g. 405's Allow, 429's Retry-After set by the raiser
+        headers.update({k: v for k, v in error.response.headers.items()
+                        if k in ("Allow", "Retry-After", "WWW-Authenticate")})
+    if status == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status >= 500:
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error("unhandled error", exc_info=original)
+        return problem(status, "Something went wrong on our side; it has been logged.",
+                       headers=headers)
+    messages = data.get("messages")
+    if status == 422 and messages:
+        errors = _flatten_locations(messages)
+        detail = "Invalid input: " + ", ".join(sorted(errors)) + "."
+        return problem(422, detail, slug="validation", errors=errors, headers=headers)
+    detail = data.get("message") or _detail_of(error)
+    return problem(status, detail, headers=headers)
+
+
+def from_domain_error(error: DomainError) -> Response:
+    status = DOMAIN_STATUS.get(type(error)) or next(
+        code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)
+    )
+    errors = {error.field: [error.detail]} if error.field else None
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    return problem(status, error.detail, slug=error.slug, errors=errors, headers=headers)
+
+
+def from_integrity_error(error: IntegrityError) -> Response:
+    log.info("integrity error answered as 409: %s", error.orig)
+    return problem(409, "This conflicts with data that already exists.", slug="conflict")
+
+
+def from_database_error(error: DBAPIError) -> Response:
+    """A database that cannot be reached is a 503 the client may retry, not a 500."""
+    if isinstance(error, IntegrityError):
+        return from_integrity_error(error)
+    if not error.connection_invalidated and not isinstance(error, OperationalError):
+        return from_http_exception(InternalServerError(original_exception=error))
+    log.warning("database unavailable: %s", error.orig)
+    return problem(503, "The database is unavailable; retry shortly.", slug="database-unavailable",
+                   headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
+def _detail_of(error: HTTPException) -> str:
+    description = error.description or ""
+    # Werkzeug's stock descriptions talk about "the browser"; keep ours short and client-neutral.
+    if description.startswith(("The requested URL was not found", "The browser (or proxy)")):
+        return HTTPStatus(error.code or 500).phrase
+    return description or HTTPStatus(error.code or 500).phrase
+
+
+def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs groups messages by location (json, query, headers); clients want field names."""
+    flat: dict[str, Any] = {}
+    for location, fields_ in messages.items():
+        if isinstance(fields_, dict):
+            for name, value in fields_.items():
+                key = name if location in ("json", "query", "path", "form") else f"{location}.{name}"
+                flat[key] = value
+        else:
+            flat[location] = fields_
+    return flat

@@ -1,0 +1,212 @@
+"""The `backstride` command: migrations, the OpenAPI file, the processes, and jobs run by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from service.config import ConfigError, Settings
+
+DEFAULT_OPENAPI_PATH = Path("openapi") / "openapi.json"
+
+
+@click.group()
+def cli() -> None:
+    """Backstride: the backend of a running-coach app for runners with back pain."""
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (the newest by default)."""
+    from service import migrate
+
+    url = settings().database_url
+    _ensure_sqlite_dir(url)
+    migrate.upgrade(url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database back to REVISION."""
+    from service import migrate
+
+    migrate.downgrade(settings().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@cli.group()
+def openapi() -> None:
+    """The OpenAPI document that coach clients are generated from."""
+
+
+@openapi.command("write")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
+                default=DEFAULT_OPENAPI_PATH)
+def openapi_write(path: Path) -> None:
+    """Write the live OpenAPI document to PATH (openapi/openapi.json by default)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_openapi(settings()))
+    click.echo(f"wrote {path}")
+
+
+def render_openapi(settings_: Settings) -> str:
+    from service.api import create_app
+
+    app = create_app(settings_)
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+
+
+@cli.command()
+@click.option("--bind", default=lambda: f"127.0.0.1:{os.environ.get('PORT', '8000')}",
+              show_default="127.0.0.1:$PORT or 8000")
+@click.option("--workers", default=2, show_default=True)
+def serve(bind: str, workers: int) -> None:
+    """Run the API under gunicorn."""
+    settings()  # fail here, in one line, not in every gunicorn worker
+    os.execv(sys.executable, _gunicorn_argv(bind, workers))
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a Celery worker; extra arguments go to `celery worker`."""
+    settings()
+    from workers.app import app
+
+    app.worker_main(["worker", "--loglevel=INFO", *ctx.args])
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run the one beat scheduler; extra arguments go to `celery beat`."""
+    current = settings()
+    current.data_dir.mkdir(parents=True, exist_ok=True)
+    from workers.app import app
+
+    app.start(["beat", "--loglevel=INFO", "-s", str(current.beat_schedule_file), *ctx.args])
+
+
+@cli.command()
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")),
+              show_default="$PORT or 8000", type=int)
+def up(port: int) -> None:
+    """Migrate, then run the API, one worker and beat together until Ctrl-C.
+
+    The one-command way to run everything on this machine; production runs each process on its
+    own (see docker-compose.yml).
+    """
+    current = settings()
+    from service import migrate
+
+    _ensure_sqlite_dir(current.database_url)
+    migrate.upgrade(current.database_url)
+    env = {**os.environ, "BACKSTRIDE_DATA_DIR": str(current.data_dir)}
+    me = [sys.executable, "-m", "service.cli"]
+    commands = {
+        "api": _gunicorn_argv(f"127.0.0.1:{port}", 2),
+        "worker": [*me, "worker", "--concurrency=1"],
+        "beat": [*me, "beat"],
+    }
+    children = {name: subprocess.Popen(argv, env=env) for name, argv in commands.items()}
+    pids = ", ".join(f"{name} pid {child.pid}" for name, child in children.items())
+    click.echo(f"backstride: http://127.0.0.1:{port} ({pids}); Ctrl-C stops everything",
+               err=True)
+    sys.exit(_supervise(children))
+
+
+@cli.group()
+def jobs() -> None:
+    """Run a worker job now, in this process."""
+
+
+@jobs.command("purge")
+def jobs_purge() -> None:
+    """Delete expired sessions, refresh tokens and personal access tokens."""
+    from service.clock import utcnow
+    from service.db import make_engine, make_session_factory
+    from service.domain import tokens
+
+    engine = make_engine(settings().database_url)
+    with make_session_factory(engine)() as session:
+        result = tokens.purge_expired(session, utcnow())
+        session.commit()
+    click.echo(f"purged {result.sessions} sessions, {result.refresh_tokens} refresh tokens, "
+               f"{result.personal_tokens} personal access tokens")
+
+
+def _gunicorn_argv(bind: str, workers: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "service.api.wsgi:app", "--bind", bind,
+            "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10"]
+
+
+def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
+    """Wait until a signal or a child's exit, then stop every child; a child's failure is ours."""
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exited = None
+    while not stopping and exited is None:
+        exited = next((name for name, c in children.items() if c.poll() is not None), None)
+        time.sleep(0.2)
+    if exited:
+        click.echo(f"backstride: {exited} exited with {children[exited].returncode}; "
+                   "stopping the others", err=True)
+    _terminate(children.values())
+    return 0 if exited is None else 1
+
+
+def _terminate(children: Sequence[subprocess.Popen[bytes]] | object, grace_s: float = 15) -> None:
+    alive = [c for c in children if c.poll() is None]  # type: ignore[attr-defined]
+    for child in alive:
+        child.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in alive:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="backstride")
+    except ConfigError as error:
+        click.echo(f"backstride: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

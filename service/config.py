@@ -1,0 +1,135 @@
+"""Settings from the environment, one object shared by the API, the workers and the CLI.
+
+Every setting is read once, at start-up, and a missing or malformed one stops the process with a
+single line naming it (``ConfigError``), rather than a stack trace minutes later in a worker.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+PREFIX = "BACKSTRIDE_"
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    broker_url: str
+    redis_url: str | None
+    secret_key: str
+    access_token_ttl_s: int
+    refresh_token_ttl_s: int
+    personal_token_max_days: int
+    max_content_length: int
+    purge_interval_s: int
+    password_profile: str
+    beat_schedule_file: Path
+
+    @property
+    def embedded(self) -> bool:
+        """True on the one-command default: SQLite for data and for the broker."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        data_dir = Path(reader.get("DATA_DIR", str, "var")).resolve()
+        database_url = normalise_database_url(
+            reader.get("DATABASE_URL", str, f"sqlite:///{data_dir / 'backstride.sqlite'}")
+        )
+        broker_url = reader.get("BROKER_URL", str, f"sqla+sqlite:///{data_dir / 'broker.sqlite'}")
+        if not broker_url.startswith(("redis://", "rediss://", "sqla+sqlite://", "sqla+postgresql")):
+            raise ConfigError(
+                f"{PREFIX}BROKER_URL must be redis://… or sqla+sqlite:///…, got {broker_url!r}"
+            )
+        redis_url = reader.get("REDIS_URL", str, None)
+        if redis_url is not None and not redis_url.startswith(("redis://", "rediss://")):
+            raise ConfigError(f"{PREFIX}REDIS_URL must start with redis://, got {redis_url!r}")
+        password_profile = reader.get("PASSWORD_PROFILE", str, "default")
+        if password_profile not in ("default", "cheapest"):
+            raise ConfigError(
+                f"{PREFIX}PASSWORD_PROFILE must be 'default' or 'cheapest' (tests only), "
+                f"got {password_profile!r}"
+            )
+        settings = cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            broker_url=broker_url,
+            redis_url=redis_url,
+            secret_key="",
+            access_token_ttl_s=reader.get("ACCESS_TOKEN_TTL_S", _positive_int, 15 * 60),
+            refresh_token_ttl_s=reader.get("REFRESH_TOKEN_TTL_S", _positive_int, 30 * 86400),
+            personal_token_max_days=reader.get("PERSONAL_TOKEN_MAX_DAYS", _positive_int, 366),
+            max_content_length=reader.get("MAX_CONTENT_LENGTH", _positive_int, 2 * 1024 * 1024),
+            purge_interval_s=reader.get("PURGE_INTERVAL_S", _positive_int, 3600),
+            password_profile=password_profile,
+            beat_schedule_file=data_dir / "celerybeat-schedule",
+        )
+        secret_key = reader.get("SECRET_KEY", str, None)
+        if secret_key is None:
+            if not settings.embedded:
+                raise ConfigError(f"{PREFIX}SECRET_KEY is required when the database is not SQLite")
+            secret_key = _embedded_secret_key(data_dir)
+        if len(secret_key) < 32:
+            raise ConfigError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+        return replace(settings, secret_key=secret_key)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme ops wrote."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    if not url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL must be sqlite:///… or postgresql://…, got {url!r}"
+        )
+    return url
+
+
+def _embedded_secret_key(data_dir: Path) -> str:
+    """On the embedded default, keep a generated key beside the data so `make run` needs nothing.
+
+    The key survives restarts (tokens stay valid) and never leaves the machine; production databases
+    require an explicit BACKSTRIDE_SECRET_KEY instead.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self.env.get(PREFIX + name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return parse(raw)
+        except ValueError as error:
+            raise ConfigError(f"{PREFIX}{name} is malformed ({raw!r}): {error}") from None

@@ -1,0 +1,60 @@
+"""Password policy and hashing.
+
+Policy follows NIST SP 800-63B: a minimum length and a check against commonly used passwords, no
+composition rules. The common list is zxcvbn's (the 30,000 most frequent leaked passwords).
+Hashing is Argon2id through argon2-cffi, whose defaults sit above OWASP's floor.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+
+MIN_LENGTH = 10
+MAX_LENGTH = 256  # hashing megabytes of "password" is a denial of service, not security
+
+
+def policy_violation(password: str) -> str | None:
+    """Why this password is refused, or None when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    if is_common(password):
+        return "This password is on a list of commonly used passwords; choose another."
+    return None
+
+
+def is_common(password: str) -> bool:
+    """True when the whole password (in any case) is one of the frequently leaked ones."""
+    # zxcvbn only looks at the first 100 characters; longer passwords are not on any list.
+    result = zxcvbn(password[:100])
+    return any(
+        match.get("dictionary_name") == "passwords"
+        and match["i"] == 0
+        and match["j"] == len(password) - 1
+        for match in result["sequence"]
+    )
+
+
+def make_hasher(profile: str = "default") -> PasswordHasher:
+    """Argon2id with the library's defaults; 'cheapest' exists for test suites only."""
+    if profile == "cheapest":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+def verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A real hash of a random string, verified against when the email is unknown so that a wrong email
+# and a wrong password take the same time (no account enumeration by timing).
+def dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("backstride-no-such-account")

@@ -1,0 +1,1 @@
+"""Celery workers and beat. They import service.*, never service.api."""

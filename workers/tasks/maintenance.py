@@ -1,0 +1,23 @@
+"""Housekeeping that beat runs on a timer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from service.clock import utcnow
+from service.domain import tokens
+from workers.app import app
+from workers.database import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="maintenance.purge_expired_tokens", acks_late=True, time_limit=300)
+def purge_expired_tokens() -> dict[str, int]:
+    """Delete sessions and tokens that can no longer authenticate anyone. Safe to run twice."""
+    with session_scope() as session:
+        result = tokens.purge_expired(session, utcnow())
+        session.commit()
+    log.info("purged expired tokens: %s", result)
+    return asdict(result)
