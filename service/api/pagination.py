@@ -28,7 +28,7 @@ MAX_LIMIT = 200
 class PageArgsSchema(Schema):
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT),
                            metadata={"description": f"Items per page, 1 to {MAX_LIMIT}."})
-    cursor = fields.String(validate=validate.Length(max=200),
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200),
                            metadata={"description": "`next_cursor` of the previous page."})
 
 

@@ -18,8 +18,8 @@ def authenticate(scope: str) -> tokens.Principal:
         raise Unauthenticated("Send an access token as 'Authorization: Bearer <token>'.")
     session = db()
     principal = tokens.authenticate_bearer(session, state().token_policy, token.strip(), now())
-    if session.dirty:  # a personal token's last_used_at: its own small unit of work
-        session.commit()
+    if principal.personal_token_id is not None:
+        session.commit()  # the token's last_used_at: its own small unit of work
     if not principal.allows(scope):
         raise Forbidden(f"This token does not grant '{scope}'.")
     g.principal = principal

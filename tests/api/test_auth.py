@@ -1,0 +1,129 @@
+"""A runner signs up, signs in, refreshes on the phone, and signs out; attackers get nowhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from tests.conftest import SECRET
+from tests.runners import PASSWORD, assert_problem, sign_up
+
+
+def test_a_runner_registers_signs_in_and_reads_their_profile(client):
+    runner = sign_up(client, "Sam@Example.org", timezone="Europe/London", units="mi")
+
+    me = runner.get("/v1/me")
+
+    assert me.status_code == 200
+    assert me.get_json()["email"] == "sam@example.org", "emails are stored lower-case"
+    assert me.get_json()["timezone"] == "Europe/London"
+    assert me.get_json()["units"] == "mi"
+    assert "password" not in me.get_json() and "password_hash" not in me.get_json()
+
+
+def test_the_same_email_twice_is_a_conflict_whatever_its_case(client):
+    sign_up(client, "twice@example.org")
+    again = client.post("/v1/auth/register",
+                        json={"email": "TWICE@example.org", "password": PASSWORD})
+    assert_problem(again, 409, "email")
+
+
+def test_short_and_common_passwords_are_refused_naming_the_field(client):
+    short = client.post("/v1/auth/register", json={"email": "a@example.org", "password": "short"})
+    common = client.post("/v1/auth/register",
+                         json={"email": "a@example.org", "password": "password123"})
+    assert "10 characters" in assert_problem(short, 422, "password")["errors"]["password"][0]
+    assert "common" in assert_problem(common, 422, "password")["errors"]["password"][0]
+    assert client.post("/v1/auth/token", json={"email": "a@example.org",
+                                               "password": "password123"}).status_code == 401
+
+
+def test_unknown_fields_and_server_owned_fields_are_refused_by_name(client):
+    response = client.post("/v1/auth/register", json={
+        "email": "c@example.org", "password": PASSWORD, "id": "x", "is_admin": True,
+    })
+    assert_problem(response, 422, "id", "is_admin")
+
+
+def test_bad_email_and_bad_timezone_are_named(client):
+    response = client.post("/v1/auth/register", json={
+        "email": "not-an-email", "password": PASSWORD, "timezone": "BST",
+    })
+    assert_problem(response, 422, "email", "timezone")
+
+
+def test_wrong_password_and_unknown_email_answer_exactly_the_same(client):
+    sign_up(client, "known@example.org")
+    wrong_password = client.post("/v1/auth/token",
+                                 json={"email": "known@example.org", "password": "not-my-password"})
+    unknown_email = client.post("/v1/auth/token",
+                                json={"email": "nobody@example.org", "password": PASSWORD})
+    assert_problem(wrong_password, 401)
+    assert wrong_password.get_json() == unknown_email.get_json()
+
+
+def test_refresh_rotates_and_each_refresh_token_works_once(client):
+    runner = sign_up(client)
+
+    first = client.post("/v1/auth/refresh", json={"refresh_token": runner.refresh_token})
+    assert first.status_code == 200
+    rotated = first.get_json()
+    assert rotated["refresh_token"] != runner.refresh_token
+    second = client.post("/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert second.status_code == 200
+
+
+def test_a_reused_refresh_token_revokes_its_whole_family(client):
+    runner = sign_up(client)
+    other_device = sign_up(client, "other-device@example.org")
+    stolen = runner.refresh_token
+    legit = client.post("/v1/auth/refresh", json={"refresh_token": stolen}).get_json()
+
+    replay = client.post("/v1/auth/refresh", json={"refresh_token": stolen})
+
+    assert_problem(replay, 401)
+    assert client.post("/v1/auth/refresh",
+                       json={"refresh_token": legit["refresh_token"]}).status_code == 401, \
+        "the newest token of a family with a reused member must stop working too"
+    assert client.get("/v1/me", headers={
+        "Authorization": f"Bearer {legit['access_token']}"}).status_code == 401
+    assert other_device.get("/v1/me").status_code == 200, "other sessions are untouched"
+
+
+def test_logout_revokes_the_session_at_once(client):
+    runner = sign_up(client)
+    assert runner.get("/v1/me").status_code == 200
+
+    out = client.post("/v1/auth/logout", json={"refresh_token": runner.refresh_token})
+
+    assert out.status_code == 204
+    assert_problem(runner.get("/v1/me"), 401)
+    assert_problem(client.post("/v1/auth/refresh",
+                               json={"refresh_token": runner.refresh_token}), 401)
+    assert client.post("/v1/auth/logout",
+                       json={"refresh_token": runner.refresh_token}).status_code == 204, \
+        "signing out twice is harmless"
+
+
+def test_garbage_expired_and_foreign_tokens_are_401(client):
+    runner = sign_up(client)
+    claims = jwt.decode(runner.access_token, options={"verify_signature": False})
+    past = datetime.now(UTC) - timedelta(hours=1)
+    expired = jwt.encode({**claims, "iat": past - timedelta(minutes=15), "exp": past}, SECRET,
+                         algorithm="HS256")
+    forged = jwt.encode(claims, "another-secret-of-the-same-length-xxxxxxxxxxxxx",
+                        algorithm="HS256")
+    unsigned = jwt.encode(claims, None, algorithm="none")
+
+    for token in ("garbage", expired, forged, unsigned, ""):
+        response = client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+        body = assert_problem(response, 401)
+        assert "Bearer" in response.headers.get("WWW-Authenticate", ""), body
+    assert_problem(client.get("/v1/me"), 401)
+
+
+def test_an_oversized_body_is_413(client, settings):
+    huge = "x" * (settings.max_content_length + 1)
+    response = client.post("/v1/auth/register", data=huge, content_type="application/json")
+    assert_problem(response, 413)

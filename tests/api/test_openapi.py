@@ -1,0 +1,59 @@
+"""The OpenAPI document coach clients are generated from: committed, valid, complete."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openapi_spec_validator import validate
+
+from service.cli import render_openapi
+
+COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield f"{method.upper()} {path}", item[method]
+
+
+def test_the_committed_file_is_the_live_spec(settings):
+    live = render_openapi(settings)
+    assert COMMITTED.read_text() == live, (
+        "openapi/openapi.json is stale: run `backstride openapi write`"
+    )
+
+
+def test_the_spec_is_valid_openapi(client):
+    validate(client.get("/openapi.json").get_json())
+
+
+def test_every_operation_has_a_unique_id_a_summary_a_tag_and_error_responses(client):
+    spec = client.get("/openapi.json").get_json()
+    ids = []
+    for name, operation in operations(spec):
+        assert operation.get("operationId"), f"{name} has no operationId"
+        assert operation.get("summary"), f"{name} has no summary"
+        assert operation.get("tags"), f"{name} has no tag"
+        assert "default" in operation["responses"], f"{name} documents no error response"
+        if operation.get("security"):
+            assert "401" in operation["responses"], f"{name} is secured but documents no 401"
+        ids.append(operation["operationId"])
+    assert len(ids) == len(set(ids)), "operationIds must be unique"
+
+
+def test_errors_are_documented_as_problem_documents(client):
+    spec = client.get("/openapi.json").get_json()
+    for name, response in spec["components"]["responses"].items():
+        if "content" in response:
+            assert list(response["content"]) == ["application/problem+json"], name
+
+
+def test_docs_are_served(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert b"/openapi.json" in docs.data
+    assert json.loads(client.get("/openapi.json").data)["info"]["title"] == "Backstride"

@@ -1,0 +1,64 @@
+"""Helpers that speak like the phone app: register a runner, sign in, send authorised requests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+PASSWORD = "tarmac-and-trails-2026"
+_numbers = itertools.count(1)
+
+
+@dataclass
+class Runner:
+    client: Any
+    email: str
+    access_token: str
+    refresh_token: str
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    def get(self, path: str, **kwargs: Any):
+        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})},
+                               **kwargs)
+
+    def patch(self, path: str, json: Any, **kwargs: Any):
+        return self.client.patch(path, json=json,
+                                 headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any):
+        return self.client.post(path, json=json,
+                                headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any):
+        return self.client.delete(path, headers={**self.headers, **kwargs.pop("headers", {})},
+                                  **kwargs)
+
+
+def sign_up(client: Any, email: str | None = None, **profile: Any) -> Runner:
+    """Register a new runner and sign them in, as the app does on first launch."""
+    email = email or f"runner{next(_numbers)}@example.org"
+    registered = client.post("/v1/auth/register",
+                             json={"email": email, "password": PASSWORD, **profile})
+    assert registered.status_code == 201, registered.get_json()
+    tokens = client.post("/v1/auth/token", json={"email": email, "password": PASSWORD})
+    assert tokens.status_code == 200, tokens.get_json()
+    body = tokens.get_json()
+    return Runner(client, email, body["access_token"], body["refresh_token"],
+                  registered.get_json())
+
+
+def assert_problem(response: Any, status: int, *fields: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status, naming these fields."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json", response.mimetype
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["title"] and body["detail"] and body["type"]
+    for name in fields:
+        assert name in body.get("errors", {}), f"{name!r} not named in {body}"
+    return body
