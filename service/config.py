@@ -50,7 +50,7 @@ class Settings:
             reader.get("DATABASE_URL", str, f"sqlite:///{data_dir / 'backstride.sqlite'}")
         )
         broker_url = reader.get("BROKER_URL", str, f"sqla+sqlite:///{data_dir / 'broker.sqlite'}")
-        if not broker_url.startswith(("redis://", "rediss://", "sqla+sqlite://", "sqla+postgresql")):
+        if not broker_url.startswith(("redis://", "rediss://", "sqla+sqlite://")):
             raise ConfigError(
                 f"{PREFIX}BROKER_URL must be redis://… or sqla+sqlite:///…, got {broker_url!r}"
             )

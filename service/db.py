@@ -17,7 +17,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     instead of failing at once; SQLite only enforces foreign keys when asked to, per connection.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
+        timeout_s = SQLITE_BUSY_TIMEOUT_MS / 1000
+        engine = create_engine(url, connect_args={"timeout": timeout_s}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN until the first write, which lets two
         # readers-then-writers deadlock; emit BEGIN ourselves as SQLAlchemy's docs recommend.

@@ -19,7 +19,7 @@ def database_ready(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready", and we say which
+    except Exception as error:
         return _first_line(error)
     return None
 
@@ -38,7 +38,7 @@ def broker_ready(broker_url: str) -> str | None:
         else:  # sqla+<sqlalchemy url>: the embedded broker is a database too
             with _sqla_broker_engine(broker_url).connect() as connection:
                 connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return _first_line(error)
     return None
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import swagger_ui_bundle
+from flask import Blueprint, Flask, Response, request
 
 from service.api.auth.routes import blp as auth_blp
-from service.api.health.routes import blp as health_blp
-from service.api.me.routes import blp as me_blp
 from service.api.context import EXTENSION_KEY, AppState, close_db
 from service.api.extension import BEARER, Api
+from service.api.health.routes import blp as health_blp
+from service.api.me.routes import blp as me_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.domain.passwords import make_hasher
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": "The API behind the Backstride running-coach app."},
             "servers": [{"url": "/"}],
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             personal_token_max_days=settings.personal_token_max_days,
         ),
     )
+    # Swagger UI's assets come from a package, so /docs works on a machine with no internet.
+    app.register_blueprint(Blueprint("docs_assets", __name__, static_url_path="/docs/assets",
+                                     static_folder=swagger_ui_bundle.swagger_ui_path))
     app.teardown_appcontext(close_db)
     app.after_request(_response_headers)
 

@@ -12,7 +12,7 @@ from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 
 def etag_of(version: int) -> str:
-    """The entity tag (unquoted) of a row at this version; tags are per URL, so a number is enough."""
+    """The (unquoted) entity tag of a row at a version; tags are per URL, so a number will do."""
     return f"v{version}"
 
 

@@ -135,7 +135,8 @@ def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
     for location, fields_ in messages.items():
         if isinstance(fields_, dict):
             for name, value in fields_.items():
-                key = name if location in ("json", "query", "path", "form") else f"{location}.{name}"
+                plain = location in ("json", "query", "path", "form")
+                key = name if plain else f"{location}.{name}"
                 flat[key] = value
         else:
             flat[location] = fields_

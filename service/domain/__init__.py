@@ -1,1 +1,1 @@
-"""Pure rules and use cases. No Flask and no Celery in here; use cases take a session, rules don't."""
+"""Pure rules and use cases: no Flask and no Celery. Use cases take a session; rules do not."""

@@ -35,7 +35,7 @@ def register(session: Session, hasher: PasswordHasher, *, email: str, password: 
 
 
 def authenticate(session: Session, hasher: PasswordHasher, *, email: str, password: str) -> Account:
-    """The account for these credentials; the same refusal for an unknown email or a wrong password."""
+    """The account for these credentials; one refusal for an unknown email or a wrong password."""
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         passwords.verify(hasher, passwords.dummy_hash(hasher), password)

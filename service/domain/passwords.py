@@ -7,8 +7,6 @@ Hashing is Argon2id through argon2-cffi, whose defaults sit above OWASP's floor.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn

@@ -29,7 +29,7 @@ class Account(Base):
     quiet_hours_end: Mapped[time] = mapped_column(Time, default=DEFAULT_QUIET_END)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # Bumped by SQLAlchemy on every UPDATE: the ETag of the profile, and a guard against lost updates.
+    # Bumped by SQLAlchemy on every UPDATE: the profile's ETag and a guard against lost updates.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property

@@ -49,7 +49,7 @@ class RefreshToken(Base):
 
 
 class PersonalAccessToken(Base):
-    """A long-lived, scoped token for scripts and generated clients, shown once and stored hashed."""
+    """A long-lived, scoped token for scripts and generated clients; shown once, stored hashed."""
 
     __tablename__ = "personal_access_tokens"
 

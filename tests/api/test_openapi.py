@@ -56,4 +56,6 @@ def test_docs_are_served(client):
     docs = client.get("/docs")
     assert docs.status_code == 200
     assert b"/openapi.json" in docs.data
+    assert b"https://" not in docs.data, "the docs page must not depend on a CDN"
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert json.loads(client.get("/openapi.json").data)["info"]["title"] == "Backstride"

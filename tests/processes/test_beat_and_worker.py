@@ -29,7 +29,8 @@ POLICY = tokens.TokenPolicy(SECRET, access_ttl_s=900, refresh_ttl_s=30 * 86400,
 @contextmanager
 def stack_urls(stack: str, tmp_path):
     if stack == "embedded":
-        yield f"sqlite:///{tmp_path / 'data.sqlite'}", f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+        yield (f"sqlite:///{tmp_path / 'data.sqlite'}",
+               f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}")
     else:
         with scratch_postgres_database() as url:
             yield url, REDIS_URL

@@ -8,7 +8,8 @@ from service.config import ConfigError, Settings
 
 
 def env(tmp_path, **values):
-    return {"BACKSTRIDE_DATA_DIR": str(tmp_path), **{f"BACKSTRIDE_{k}": v for k, v in values.items()}}
+    settings = {f"BACKSTRIDE_{name}": value for name, value in values.items()}
+    return {"BACKSTRIDE_DATA_DIR": str(tmp_path), **settings}
 
 
 def test_the_embedded_default_needs_no_settings_and_keeps_its_key(tmp_path):

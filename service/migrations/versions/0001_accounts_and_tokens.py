@@ -1,7 +1,7 @@
 """accounts and tokens
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 23:43:39.388383
 """
 
