@@ -143,17 +143,18 @@ def jobs() -> None:
 
 @jobs.command("purge")
 def jobs_purge() -> None:
-    """Delete expired sessions, refresh tokens and personal access tokens."""
+    """Delete expired sessions and tokens, and idempotency records older than a day."""
     from service.clock import utcnow
     from service.db import make_engine, make_session_factory
-    from service.domain import tokens
+    from service.domain import housekeeping
 
     engine = make_engine(settings().database_url)
     with make_session_factory(engine)() as session:
-        result = tokens.purge_expired(session, utcnow())
+        result = housekeeping.purge(session, utcnow())
         session.commit()
     click.echo(f"purged {result.sessions} sessions, {result.refresh_tokens} refresh tokens, "
-               f"{result.personal_tokens} personal access tokens")
+               f"{result.personal_tokens} personal access tokens, "
+               f"{result.idempotency_records} idempotency records")
 
 
 def _gunicorn_argv(bind: str, workers: int) -> list[str]:

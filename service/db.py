@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITES = "backstride_writes"
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -20,12 +21,18 @@ def make_engine(url: str, **options: Any) -> Engine:
         timeout_s = SQLITE_BUSY_TIMEOUT_MS / 1000
         engine = create_engine(url, connect_args={"timeout": timeout_s}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN until the first write, which lets two
-        # readers-then-writers deadlock; emit BEGIN ourselves as SQLAlchemy's docs recommend.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # pysqlite's own transaction handling is off (see _sqlite_pragmas); we emit BEGIN. A
+        # transaction that will write asks for IMMEDIATE: it waits for the write lock up front
+        # (busy_timeout) instead of failing with SQLITE_BUSY when it upgrades from reading.
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     options.setdefault("pool_pre_ping", True)
     return create_engine(url, **options)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get(WRITES, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -38,6 +45,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit, so a view can return what it saved."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, writes: bool = True) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit, so a view can return what it saved.
+
+    `writes=False` is for read-only work (GET requests): on SQLite it does not take the write lock.
+    On PostgreSQL the two are the same.
+    """
+    return sessionmaker(engine.execution_options(**{WRITES: writes}), expire_on_commit=False)

@@ -34,6 +34,10 @@ class Runner:
         return self.client.post(path, json=json,
                                 headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
 
+    def put(self, path: str, json: Any, **kwargs: Any):
+        return self.client.put(path, json=json,
+                               headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
     def delete(self, path: str, **kwargs: Any):
         return self.client.delete(path, headers={**self.headers, **kwargs.pop("headers", {})},
                                   **kwargs)
@@ -62,3 +66,21 @@ def assert_problem(response: Any, status: int, *fields: str) -> dict[str, Any]:
     for name in fields:
         assert name in body.get("errors", {}), f"{name!r} not named in {body}"
     return body
+
+
+def run(started_at: str = "2026-11-01T07:30:00+00:00", distance_m: int = 8000,
+        duration_s: int = 2700, **fields: Any) -> dict[str, Any]:
+    """A run check-in body: by default an easy 8 km in 45 minutes."""
+    return {"kind": "run", "started_at": started_at, "distance_m": distance_m,
+            "duration_s": duration_s, **fields}
+
+
+def pain(recorded_at: str = "2026-11-01T18:00:00+00:00", location: str = "lower_back",
+         severity: int = 3, **fields: Any) -> dict[str, Any]:
+    return {"kind": "pain", "recorded_at": recorded_at, "location": location,
+            "severity": severity, **fields}
+
+
+def stretch(recorded_at: str = "2026-11-01T08:30:00+00:00", **fields: Any) -> dict[str, Any]:
+    return {"kind": "exercise", "recorded_at": recorded_at, "focus": "stretch",
+            "duration_s": 600, **fields}

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from service.clock import utcnow
 from service.db import make_engine, make_session_factory
-from service.domain import accounts, passwords, tokens
+from service.domain import accounts, housekeeping, passwords, tokens
 from service.models import Account, AuthSession, PersonalAccessToken, RefreshToken
 
 POLICY = tokens.TokenPolicy("k" * 40, access_ttl_s=900, refresh_ttl_s=30 * 86400,
@@ -45,13 +45,15 @@ def test_purge_removes_only_what_expired_or_was_revoked(database):
     with make_session_factory(engine)() as session:
         new = seed_expired_and_live(session, now)
 
-        result = tokens.purge_expired(session, now)
+        result = housekeeping.purge(session, now)
         session.commit()
 
         assert (result.sessions, result.refresh_tokens, result.personal_tokens) == (1, 1, 2)
+        assert result.idempotency_records == 0
         assert session.scalar(select(AuthSession.account_id)) == new.id
         assert count(session, RefreshToken) == 1
         assert session.scalars(select(PersonalAccessToken.name)).all() == ["live"]
         assert count(session, Account) == 2, "accounts are never purged"
-        assert tokens.purge_expired(session, now) == tokens.PurgeResult(0, 0, 0), "idempotent"
+        again = housekeeping.purge(session, now)
+        assert again == housekeeping.PurgeResult(0, 0, 0, 0), "purging twice removes nothing more"
     engine.dispose()

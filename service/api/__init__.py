@@ -6,17 +6,19 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 
 from service.api.auth.routes import blp as auth_blp
+from service.api.checkins.routes import blp as checkins_blp
 from service.api.context import EXTENSION_KEY, AppState, close_db
 from service.api.extension import BEARER, Api
 from service.api.health.routes import blp as health_blp
 from service.api.me.routes import blp as me_blp
+from service.api.shoes.routes import blp as shoes_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.domain.passwords import make_hasher
 from service.domain.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
-BLUEPRINTS = (auth_blp, me_blp, health_blp)
+BLUEPRINTS = (auth_blp, me_blp, shoes_blp, checkins_blp, health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
+        read_session_factory=make_session_factory(engine, writes=False),
         hasher=make_hasher(settings.password_profile),
         token_policy=TokenPolicy(
             secret_key=settings.secret_key,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from argon2 import PasswordHasher
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +22,7 @@ class AppState:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    read_session_factory: sessionmaker[Session]
     hasher: PasswordHasher
     token_policy: TokenPolicy
 
@@ -33,7 +34,9 @@ def state() -> AppState:
 def db() -> Session:
     """The request's session, opened on first use and closed (rolled back if open) at teardown."""
     if "db_session" not in g:
-        g.db_session = state().session_factory()
+        reads_only = request.method in ("GET", "HEAD", "OPTIONS")
+        factory = state().read_session_factory if reads_only else state().session_factory
+        g.db_session = factory()
     return g.db_session
 
 
@@ -48,3 +51,16 @@ def now() -> datetime:
     if "now" not in g:
         g.now = utcnow()
     return g.now
+
+
+def commit() -> None:
+    """End the view's unit of work.
+
+    Under an Idempotency-Key the commit waits until the response is known, so the response is
+    stored in the same transaction as the effect (see service.api.idempotency).
+    """
+    if g.get("idempotency_pending"):
+        db().flush()
+        g.commit_deferred = True
+    else:
+        db().commit()

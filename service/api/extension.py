@@ -18,7 +18,7 @@ import flask_smorest
 from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DBAPIError
 
-from service.api import problems
+from service.api import idempotency, problems
 from service.api.security import authenticate
 from service.domain.errors import DomainError
 
@@ -65,6 +65,13 @@ class Blueprint(flask_smorest.Blueprint):
             wrapper = self.doc(security=[{BEARER: []}], **{"x-required-scope": scope})(wrapper)
             wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
             return self.alt_response(403, response="FORBIDDEN")(wrapper)
+
+        return decorator
+
+    def idempotent(self) -> Callable:
+        """Accept an Idempotency-Key (see service.api.idempotency); below auth_required."""
+        def decorator(view: Callable) -> Callable:
+            return self.doc(parameters=[idempotency.HEADER_DOC])(idempotency.idempotent(view))
 
         return decorator
 

@@ -50,9 +50,11 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     })
 
 
-def paginate(session: Session, statement: Select[Any], *, created: InstrumentedAttribute,
-             ident: InstrumentedAttribute, cursor: str | None, limit: int) -> Page[Any]:
-    """One page of `statement` ordered by (created, id) descending, after `cursor` if given."""
+def paginate(session: Session, statement: Select[Any], *,
+             order: tuple[InstrumentedAttribute, InstrumentedAttribute], cursor: str | None,
+             limit: int) -> Page[Any]:
+    """One page of `statement` ordered by (a time, an id) descending, after `cursor` if given."""
+    created, ident = order
     if cursor:
         after_created, after_id = _decode(cursor)
         statement = statement.where(or_(

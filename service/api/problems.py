@@ -20,6 +20,7 @@ from service.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     Invalid,
     NotFound,
     Unauthenticated,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     Invalid: 422,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -53,9 +55,8 @@ class ProblemSchema(Schema):
     )
 
 
-def problem(status: int, detail: str | None = None, *, slug: str | None = None,
-            errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-            **extensions: Any) -> Response:
+def problem_body(status: int, detail: str | None = None, *, slug: str | None = None,
+                 errors: dict[str, Any] | None = None, **extensions: Any) -> dict[str, Any]:
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + slug if slug else "about:blank",
@@ -66,6 +67,13 @@ def problem(status: int, detail: str | None = None, *, slug: str | None = None,
     if errors:
         body["errors"] = errors
     body.update(extensions)
+    return body
+
+
+def problem(status: int, detail: str | None = None, *, slug: str | None = None,
+            errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+            **extensions: Any) -> Response:
+    body = problem_body(status, detail, slug=slug, errors=errors, **extensions)
     response = Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -96,13 +104,22 @@ def from_http_exception(error: HTTPException) -> Response:
     return problem(status, detail, headers=headers)
 
 
-def from_domain_error(error: DomainError) -> Response:
-    status = DOMAIN_STATUS.get(type(error)) or next(
-        code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind)
-    )
+def domain_problem_body(error: DomainError) -> dict[str, Any]:
+    """The problem a refusal becomes, also used for one item of a batch."""
     errors = {error.field: [error.detail]} if error.field else None
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
-    return problem(status, error.detail, slug=error.slug, errors=errors, headers=headers)
+    return problem_body(_domain_status(error), error.detail, slug=error.slug, errors=errors)
+
+
+def from_domain_error(error: DomainError) -> Response:
+    body = domain_problem_body(error)
+    response = Response(json.dumps(body), status=body["status"], mimetype=MEDIA_TYPE)
+    if body["status"] == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
+
+
+def _domain_status(error: DomainError) -> int:
+    return next(code for kind, code in DOMAIN_STATUS.items() if isinstance(error, kind))
 
 
 def from_integrity_error(error: IntegrityError) -> Response:

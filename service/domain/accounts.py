@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import passwords
 from service.domain.errors import Conflict, Invalid, Unauthenticated
-from service.models import Account
+from service.models import Account, SyncCounter
 
 WRONG_CREDENTIALS = "The email or password is not right."
 
@@ -31,6 +31,7 @@ def register(session: Session, hasher: PasswordHasher, *, email: str, password: 
     account = Account(email=email, password_hash=hasher.hash(password), **profile)
     session.add(account)
     session.flush()
+    session.add(SyncCounter(athlete_id=account.id, last_seq=0))
     return account
 
 

@@ -22,6 +22,12 @@ class NotFound(DomainError):
     slug = "not-found"
 
 
+class Gone(DomainError):
+    """It existed and was deleted; the phone should drop its copy."""
+
+    slug = "gone"
+
+
 class Conflict(DomainError):
     slug = "conflict"
 

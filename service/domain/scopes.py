@@ -8,10 +8,18 @@ from __future__ import annotations
 
 PROFILE_READ = "profile:read"
 PROFILE_WRITE = "profile:write"
+SHOES_READ = "shoes:read"
+SHOES_WRITE = "shoes:write"
+CHECKINS_READ = "checkins:read"
+CHECKINS_WRITE = "checkins:write"
 
 DESCRIPTIONS: dict[str, str] = {
     PROFILE_READ: "Read your profile.",
     PROFILE_WRITE: "Change your profile.",
+    SHOES_READ: "Read your shoes.",
+    SHOES_WRITE: "Add, change and retire your shoes.",
+    CHECKINS_READ: "Read your runs, pain reports and exercise sessions.",
+    CHECKINS_WRITE: "Record and delete check-ins.",
 }
 
 PERSONAL_TOKEN_SCOPES: tuple[str, ...] = tuple(DESCRIPTIONS)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
-from sqlalchemy import delete, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.domain import scopes as scope_names
@@ -179,29 +179,6 @@ def revoke_personal_token(session: Session, account: Account, token_id: uuid.UUI
     if token is None:
         raise NotFound("No such personal access token.")
     token.revoked_at = now
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    sessions: int
-    refresh_tokens: int
-    personal_tokens: int
-
-
-def purge_expired(session: Session, now: datetime) -> PurgeResult:
-    """Delete what can no longer authenticate anything: expired sessions and tokens, revoked PATs.
-
-    Revoked sessions are kept until they expire, so a leaked refresh token presented late still
-    meets its revoked family instead of an unknown token.
-    """
-    refresh_tokens = session.execute(
-        delete(RefreshToken).where(RefreshToken.expires_at <= now)
-    ).rowcount
-    sessions = session.execute(delete(AuthSession).where(AuthSession.expires_at <= now)).rowcount
-    personal = session.execute(delete(PersonalAccessToken).where(or_(
-        PersonalAccessToken.expires_at <= now, PersonalAccessToken.revoked_at.is_not(None),
-    ))).rowcount
-    return PurgeResult(sessions, refresh_tokens, personal)
 
 
 def _issue(session: Session, policy: TokenPolicy, auth_session: AuthSession,

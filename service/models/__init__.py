@@ -3,5 +3,18 @@
 from service.models.account import Account
 from service.models.auth import AuthSession, PersonalAccessToken, RefreshToken
 from service.models.base import Base
+from service.models.checkin import Checkin
+from service.models.shoe import Shoe
+from service.models.sync import IdempotencyRecord, SyncCounter
 
-__all__ = ["Account", "AuthSession", "Base", "PersonalAccessToken", "RefreshToken"]
+__all__ = [
+    "Account",
+    "AuthSession",
+    "Base",
+    "Checkin",
+    "IdempotencyRecord",
+    "PersonalAccessToken",
+    "RefreshToken",
+    "Shoe",
+    "SyncCounter",
+]

@@ -6,7 +6,7 @@ import logging
 from dataclasses import asdict
 
 from service.clock import utcnow
-from service.domain import tokens
+from service.domain import housekeeping
 from workers.app import app
 from workers.database import session_scope
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def purge_expired_tokens() -> dict[str, int]:
     """Delete sessions and tokens that can no longer authenticate anyone. Safe to run twice."""
     with session_scope() as session:
-        result = tokens.purge_expired(session, utcnow())
+        result = housekeeping.purge(session, utcnow())
         session.commit()
     log.info("purged expired tokens: %s", result)
     return asdict(result)

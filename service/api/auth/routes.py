@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 
-from service.api.context import db, now, state
+from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.me.schemas import ProfileSchema
 from service.domain import accounts, tokens
@@ -18,6 +18,7 @@ blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Accounts a
 @blp.route("/register")
 class Register(MethodView):
     @blp.operation("register")
+    @blp.idempotent()
     @blp.arguments(RegisterSchema)
     @blp.response(201, ProfileSchema)
     @blp.alt_response(409, response="CONFLICT")
@@ -27,7 +28,7 @@ class Register(MethodView):
         The email must be new; the password at least 10 characters and not a common one.
         """
         account = accounts.register(db(), state().hasher, **body)
-        db().commit()
+        commit()
         return account, 201, {"Location": url_for("me.Profile")}
 
 
@@ -46,7 +47,7 @@ class Token(MethodView):
         session = db()
         account = accounts.authenticate(session, state().hasher, **body)
         pair = tokens.sign_in(session, state().token_policy, account, now())
-        session.commit()
+        commit()
         return pair
 
 
@@ -65,9 +66,9 @@ class Refresh(MethodView):
         try:
             pair = tokens.refresh(session, state().token_policy, body["refresh_token"], now())
         except tokens.RefreshTokenReused:
-            session.commit()  # the family's revocation must stick although this request fails
+            commit()  # the family's revocation must stick although this request fails
             raise
-        session.commit()
+        commit()
         return pair
 
 
@@ -82,4 +83,4 @@ class Logout(MethodView):
         Revokes the session of this refresh token: its access tokens stop working at once.
         """
         tokens.sign_out(db(), body["refresh_token"], now())
-        db().commit()
+        commit()

@@ -7,7 +7,7 @@ import uuid
 from flask.views import MethodView
 
 from service.api.conditional import check_if_match, etag_of
-from service.api.context import db, now, state
+from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
 from service.api.security import current_account
@@ -49,7 +49,7 @@ class Profile(MethodView):
         account = current_account()
         check_if_match(etag_of(account.version))
         accounts.update_profile(account, changes)
-        db().commit()
+        commit()
         return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
 
 
@@ -65,8 +65,8 @@ class PersonalTokens(MethodView):
         Live tokens only, newest first; the secrets themselves are never shown again.
         """
         statement = tokens.personal_tokens_query(current_account(), now())
-        return paginate(db(), statement, created=PersonalAccessToken.created_at,
-                        ident=PersonalAccessToken.id, **page)
+        return paginate(db(), statement,
+                        order=(PersonalAccessToken.created_at, PersonalAccessToken.id), **page)
 
     @blp.operation("createPersonalToken")
     @blp.auth_required(scopes.SESSION_ONLY)
@@ -80,7 +80,7 @@ class PersonalTokens(MethodView):
         issued = tokens.create_personal_token(
             db(), state().token_policy, current_account(), now=now(), **body
         )
-        db().commit()
+        commit()
         return issued
 
 
@@ -96,4 +96,4 @@ class PersonalToken(MethodView):
         It stops working at once.
         """
         tokens.revoke_personal_token(db(), current_account(), token_id, now())
-        db().commit()
+        commit()

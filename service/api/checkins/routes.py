@@ -1,0 +1,170 @@
+"""Check-ins: runs, pain reports and exercise sessions, written offline-first."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import ValidationError
+
+from service.api.conditional import check_if_match, etag_of
+from service.api.context import commit, db, now
+from service.api.extension import Blueprint
+from service.api.pagination import paginate
+from service.api.problems import domain_problem_body, problem_body
+from service.api.security import current_account
+from service.domain import checkin_reads, checkin_writes, scopes
+from service.domain.errors import Invalid
+from service.models import Checkin
+
+from .schemas import (
+    BatchResponseSchema,
+    BatchSchema,
+    CheckinBatchItemSchema,
+    CheckinInputSchema,
+    CheckinPageSchema,
+    CheckinQuerySchema,
+    CheckinSchema,
+)
+
+blp = Blueprint("checkins", __name__, url_prefix="/v1/checkins",
+                description="Runs, pain reports and exercise sessions.")
+_batch_item = CheckinBatchItemSchema()
+
+
+def tagged(checkin: Checkin, status: int = 200):
+    return checkin, status, {"ETag": f'"{etag_of(checkin.version)}"'}
+
+
+@blp.route("")
+class Checkins(MethodView):
+    @blp.operation("listCheckins")
+    @blp.auth_required(scopes.CHECKINS_READ)
+    @blp.arguments(CheckinQuerySchema, location="query")
+    @blp.response(200, CheckinPageSchema)
+    def get(self, args):
+        """List check-ins, or sync changes
+
+        Without `since`: your history, newest first, filtered by `kind`, `from` and `to`. With
+        `since`: every change after that cursor in order, deleted ones as tombstones.
+        """
+        athlete = current_account()
+        if "since" in args:
+            changes = checkin_reads.changes_since(db(), athlete, int(args["since"]),
+                                                  args["limit"], args.get("kind"))
+            return {"items": changes.items, "next_cursor": str(changes.next_since),
+                    "has_more": changes.has_more}
+        statement = checkin_reads.history(athlete, kind=args.get("kind"),
+                                          start=args.get("start"), end=args.get("end"))
+        page = paginate(db(), statement, order=(Checkin.occurred_at, Checkin.id),
+                        cursor=args["cursor"], limit=args["limit"])
+        return {"items": page.items, "next_cursor": page.next_cursor,
+                "has_more": page.next_cursor is not None}
+
+
+@blp.route("/<uuid:checkin_id>")
+class CheckinById(MethodView):
+    @blp.operation("getCheckin")
+    @blp.auth_required(scopes.CHECKINS_READ)
+    @blp.if_none_match()
+    @blp.response(200, CheckinSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE")
+    def get(self, checkin_id: uuid.UUID):
+        """Read a check-in"""
+        return tagged(checkin_writes.get_owned(db(), current_account(), checkin_id))
+
+    @blp.operation("putCheckin")
+    @blp.auth_required(scopes.CHECKINS_WRITE)
+    @blp.if_match()
+    @blp.arguments(CheckinInputSchema)
+    @blp.response(200, CheckinSchema, description="Updated, or unchanged.")
+    @blp.alt_response(201, schema=CheckinSchema, description="Created.")
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE")
+    def put(self, item, checkin_id: uuid.UUID):
+        """Record a check-in
+
+        Idempotent: the same body again changes nothing and answers the same. The id is made by
+        the phone, so a retry after a lost answer is always safe.
+        """
+        if item.setdefault("id", checkin_id) != checkin_id:
+            raise Invalid("The id in the body differs from the one in the path.", field="id")
+        athlete = current_account()
+        if request.if_match or request.if_match.star_tag:
+            current = checkin_writes.get_owned(db(), athlete, checkin_id)
+            check_if_match(etag_of(current.version))
+        (outcome,) = checkin_writes.upsert(db(), athlete, [item], now())
+        if outcome.error:
+            raise outcome.error
+        commit()
+        return tagged(outcome.checkin, 201 if outcome.result == checkin_writes.CREATED else 200)
+
+    @blp.operation("deleteCheckin")
+    @blp.auth_required(scopes.CHECKINS_WRITE)
+    @blp.if_match()
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, checkin_id: uuid.UUID):
+        """Delete a check-in
+
+        Leaves a tombstone so your other devices learn of it when they sync.
+        """
+        athlete = current_account()
+        if request.if_match or request.if_match.star_tag:
+            check_if_match(etag_of(checkin_writes.get_owned(db(), athlete, checkin_id).version))
+        checkin_writes.delete(db(), athlete, checkin_id, now())
+        commit()
+
+
+@blp.route("/batch")
+class CheckinBatch(MethodView):
+    @blp.operation("putCheckinBatch")
+    @blp.auth_required(scopes.CHECKINS_WRITE)
+    @blp.idempotent()
+    @blp.arguments(BatchSchema)
+    @blp.response(200, BatchResponseSchema)
+    def post(self, body):
+        """Record many check-ins
+
+        Up to 500 in one request, each upserted as by PUT. Each gets its own result; a bad one
+        does not hold back the others.
+        """
+        results: list[dict[str, Any] | None] = [None] * len(body["items"])
+        valid: list[tuple[int, dict[str, Any]]] = []
+        for index, raw in enumerate(body["items"]):
+            try:
+                valid.append((index, _batch_item.load(raw)))
+            except ValidationError as error:
+                results[index] = _refused(index, raw, 422, _messages(error))
+        outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now())
+        for (index, _), outcome in zip(valid, outcomes, strict=True):
+            results[index] = _result(index, outcome)
+        commit()
+        return {"results": results}
+
+
+def _messages(error: ValidationError) -> dict[str, Any]:
+    messages = error.messages
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+def _refused(index: int, raw: Any, status: int, errors: dict[str, Any]) -> dict[str, Any]:
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    try:
+        ident = uuid.UUID(str(ident)) if ident is not None else None
+    except ValueError:
+        ident = None
+    detail = "Invalid input: " + ", ".join(sorted(errors)) + "."
+    return {"index": index, "id": ident, "result": "error", "version": None,
+            "problem": problem_body(status, detail, slug="validation", errors=errors)}
+
+
+def _result(index: int, outcome: checkin_writes.Outcome) -> dict[str, Any]:
+    if outcome.error is not None:
+        return {"index": index, "id": outcome.id, "result": "error", "version": None,
+                "problem": domain_problem_body(outcome.error)}
+    return {"index": index, "id": outcome.id, "result": outcome.result,
+            "version": outcome.checkin.version, "problem": None}

@@ -1,0 +1,59 @@
+from marshmallow import Schema, fields, validate
+
+from service.domain import shoes
+from service.models.shoe import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_DISTANCE_M
+
+_NAME = validate.Length(1, 80)
+
+
+class ShoeChangeSchema(Schema):
+    """What the athlete may set on a pair; every field optional when changing one."""
+
+    name = fields.String(validate=_NAME, metadata={"example": "Blue daily trainers"})
+    brand = fields.String(allow_none=True, validate=_NAME)
+    model = fields.String(allow_none=True, validate=_NAME)
+    first_used_on = fields.Date(metadata={"description": "Local date of the first run in them."})
+    initial_distance_m = fields.Integer(
+        validate=validate.Range(0, shoes.MAX_INITIAL_DISTANCE_M),
+        metadata={"description": "Distance already on them when added (pre-owned pairs)."})
+    max_distance_m = fields.Integer(
+        validate=validate.Range(*shoes.MAX_DISTANCE_RANGE_M),
+        metadata={"description": f"Wear limit; {DEFAULT_MAX_DISTANCE_M} m unless set."})
+    max_age_days = fields.Integer(
+        validate=validate.Range(*shoes.MAX_AGE_RANGE_DAYS),
+        metadata={"description": f"Age limit; {DEFAULT_MAX_AGE_DAYS} days unless set."})
+    is_default = fields.Boolean(metadata={"description": "New runs without a shoe go on it."})
+
+
+class ShoeCreateSchema(ShoeChangeSchema):
+    name = fields.String(required=True, validate=_NAME, metadata={"example": "Blue trainers"})
+
+
+class RetireSchema(Schema):
+    retired_at = fields.AwareDateTime(
+        metadata={"description": "When they were retired; now if left out."})
+
+
+class ShoeSchema(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    brand = fields.String(allow_none=True, required=True)
+    model = fields.String(allow_none=True, required=True)
+    first_used_on = fields.Date(required=True)
+    initial_distance_m = fields.Integer(required=True)
+    max_distance_m = fields.Integer(required=True)
+    max_age_days = fields.Integer(required=True)
+    is_default = fields.Boolean(required=True)
+    retired_at = fields.AwareDateTime(allow_none=True, required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    distance_m = fields.Integer(required=True,
+                                metadata={"description": "Initial distance plus every run."})
+    age_days = fields.Integer(required=True,
+                              metadata={"description": "Days since first use, local calendar."})
+
+
+class ShoeListArgsSchema(Schema):
+    include_retired = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))

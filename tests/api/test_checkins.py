@@ -1,0 +1,256 @@
+"""A phone with patchy signal uploads runs, pain and stretches, retrying whatever got no answer."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.runners import assert_problem, pain, run, sign_up, stretch
+
+
+def put(runner, body, checkin_id=None, **kwargs):
+    return runner.put(f"/v1/checkins/{checkin_id or uuid.uuid4()}", json=body, **kwargs)
+
+
+def history(runner, **query):
+    return runner.get("/v1/checkins", query_string={"limit": 500, **query}).get_json()["items"]
+
+
+def test_the_same_upload_twice_changes_nothing_and_a_changed_one_updates(client):
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+
+    created = put(runner, run(), checkin_id)
+    again = put(runner, run(), checkin_id)
+    edited = put(runner, run(distance_m=8400, surface="road", notes="felt fine"), checkin_id)
+
+    assert created.status_code == 201
+    assert (again.status_code, again.get_json()) == (200, created.get_json())
+    assert again.headers["ETag"] == created.headers["ETag"]
+    assert edited.status_code == 200
+    assert edited.get_json()["version"] == created.get_json()["version"] + 1
+    assert edited.get_json()["distance_m"] == 8400
+    assert len(history(runner)) == 1
+
+
+def test_the_same_instant_with_another_offset_is_the_same_upload(client):
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+    put(runner, run("2026-11-01T07:30:00+00:00"), checkin_id)
+    again = put(runner, run("2026-11-01T08:30:00+01:00"), checkin_id)
+    assert again.get_json()["version"] == 1
+
+
+def test_a_run_belongs_to_the_athletes_local_day(client):
+    runner = sign_up(client, timezone="America/Los_Angeles")
+    late_evening = put(runner, run("2026-03-01T23:30:00-08:00")).get_json()
+    assert late_evening["local_date"] == "2026-03-01", "07:30 UTC next day is still Sunday in LA"
+    assert late_evening["started_at"] == "2026-03-02T07:30:00+00:00", "stored in UTC"
+
+
+def test_every_kind_is_recorded_with_its_own_fields(client):
+    runner = sign_up(client)
+    assert put(runner, pain(side="left", timing="next_morning", radiates="buttock",
+                            morning_stiffness_min=20)).status_code == 201
+    assert put(runner, stretch(routine_ids=["knee-to-chest", "glute-bridge"])).status_code == 201
+    kinds = sorted(c["kind"] for c in history(runner))
+    assert kinds == ["exercise", "pain"]
+    assert history(runner, kind="pain")[0]["radiates"] == "buttock"
+
+
+FUTURE = (datetime.now(UTC) + timedelta(hours=25)).isoformat()
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    (run(distance_m=0), "distance_m"),
+    (run(distance_m=500_001), "distance_m"),
+    (run(duration_s=0), "duration_s"),
+    (run(duration_s=48 * 3600 + 1), "duration_s"),
+    (run(distance_m=10_000, duration_s=1199), "duration_s"),  # 1:59.9 min/km
+    (run(started_at=FUTURE), "started_at"),
+    (run(started_at="2026-11-01T07:30:00"), "started_at"),  # no offset
+    (run(surface="sand"), "surface"),
+    (run(effort=11), "effort"),
+    (run(location="lower_back"), "location"),  # a pain field on a run
+    (run(owner="someone-else"), "owner"),
+    (run(athlete_id=str(uuid.uuid4())), "athlete_id"),
+    (run(created_at="2026-11-01T07:30:00+00:00"), "created_at"),
+    ({"kind": "run", "distance_m": 5000}, "started_at"),
+    (pain(severity=11), "severity"),
+    (pain(severity=-1), "severity"),
+    (pain(location="knee"), "location"),
+    ({"kind": "nap", "recorded_at": "2026-11-01T07:30:00+00:00"}, "kind"),
+    (stretch(focus="jogging"), "focus"),
+])
+def test_bad_input_is_named_and_nothing_is_written(client, body, named):
+    runner = sign_up(client)
+    assert_problem(put(runner, body), 422, named)
+    assert history(runner) == []
+
+
+def test_a_pace_of_exactly_two_minutes_per_km_is_accepted(client):
+    runner = sign_up(client)
+    assert put(runner, run(distance_m=10_000, duration_s=1200)).status_code == 201
+
+
+def test_a_check_in_cannot_change_its_kind_or_its_id(client):
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+    put(runner, run(), checkin_id)
+    assert_problem(put(runner, pain(), checkin_id), 422, "kind")
+    assert_problem(put(runner, {**run(), "id": str(uuid.uuid4())}, checkin_id), 422, "id")
+
+
+def test_a_deleted_check_in_is_gone_for_good_and_deleting_twice_is_harmless(client):
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+    put(runner, run(), checkin_id)
+
+    assert runner.delete(f"/v1/checkins/{checkin_id}").status_code == 204
+    assert runner.delete(f"/v1/checkins/{checkin_id}").status_code == 204
+    assert_problem(runner.get(f"/v1/checkins/{checkin_id}"), 410)
+    assert_problem(put(runner, run(), checkin_id), 410)
+    assert history(runner) == []
+
+
+def test_stale_etags_are_refused_on_put_and_delete(client):
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+    etag = put(runner, run(), checkin_id).headers["ETag"]
+    put(runner, run(distance_m=9000), checkin_id, headers={"If-Match": etag})
+
+    assert_problem(put(runner, run(distance_m=7000), checkin_id, headers={"If-Match": etag}), 412)
+    assert_problem(runner.delete(f"/v1/checkins/{checkin_id}", headers={"If-Match": etag}), 412)
+    assert runner.get(f"/v1/checkins/{checkin_id}").get_json()["distance_m"] == 9000
+    assert runner.get(f"/v1/checkins/{checkin_id}",
+                      headers={"If-None-Match": runner.get(
+                          f"/v1/checkins/{checkin_id}").headers["ETag"]}).status_code == 304
+
+
+def test_the_same_batch_sent_three_times_leaves_one_copy_of_each(client):
+    runner = sign_up(client)
+    items = [{"id": str(uuid.uuid4()), **run(f"2026-10-{day:02d}T07:00:00+00:00")}
+             for day in range(1, 21)]
+    items += [{"id": str(uuid.uuid4()), **pain()}, {"id": str(uuid.uuid4()), **stretch()}]
+
+    results = [runner.post("/v1/checkins/batch", json={"items": items}).get_json()["results"]
+               for _ in range(3)]
+
+    assert {r["result"] for r in results[0]} == {"created"}
+    assert {r["result"] for r in results[1]} == {r["result"] for r in results[2]} == {"unchanged"}
+    assert sorted(c["id"] for c in history(runner)) == sorted(i["id"] for i in items)
+
+
+def test_one_bad_item_does_not_sink_the_batch(client):
+    runner = sign_up(client)
+    good = {"id": str(uuid.uuid4()), **run()}
+    bad = {"id": str(uuid.uuid4()), **run(distance_m=-5)}
+    not_even_an_object = "run 5k"
+    duplicate = dict(good)
+
+    response = runner.post("/v1/checkins/batch",
+                           json={"items": [good, bad, not_even_an_object, duplicate]})
+
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["result"] for r in results] == ["created", "error", "error", "error"]
+    assert "distance_m" in results[1]["problem"]["errors"]
+    assert results[1]["id"] == bad["id"] and results[1]["problem"]["status"] == 422
+    assert results[2]["id"] is None
+    assert "id" in results[3]["problem"]["errors"]
+    assert [c["id"] for c in history(runner)] == [good["id"]]
+
+
+def test_batches_are_bounded(client):
+    runner = sign_up(client)
+    too_many = [{"id": str(uuid.uuid4()), **run()} for _ in range(501)]
+    assert_problem(runner.post("/v1/checkins/batch", json={"items": too_many}), 422, "items")
+    assert_problem(runner.post("/v1/checkins/batch", json={"items": []}), 422, "items")
+    assert_problem(runner.post("/v1/checkins/batch", json={"items": "lots"}), 422, "items")
+    assert history(runner) == []
+
+
+def test_a_retried_batch_with_its_key_replays_the_first_answer(client):
+    runner = sign_up(client)
+    body = {"items": [{"id": str(uuid.uuid4()), **run()}]}
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = runner.post("/v1/checkins/batch", json=body, headers=key)
+    again = runner.post("/v1/checkins/batch", json=body, headers=key)
+    assert again.get_json() == first.get_json()
+    assert again.get_json()["results"][0]["result"] == "created", "the first answer, replayed"
+
+
+def test_history_filters_by_kind_and_time_and_pages_newest_first(client):
+    runner = sign_up(client)
+    for day in range(1, 8):
+        put(runner, run(f"2026-10-{day:02d}T07:00:00+00:00"))
+    put(runner, pain("2026-10-03T20:00:00+00:00"))
+
+    runs = history(runner, kind="run", **{"from": "2026-10-02T00:00:00Z",
+                                          "to": "2026-10-05T00:00:00Z"})
+    assert [r["started_at"][:10] for r in runs] == ["2026-10-04", "2026-10-03", "2026-10-02"]
+
+    seen, cursor = [], None
+    while True:
+        page = runner.get("/v1/checkins", query_string={
+            "limit": 3, **({"cursor": cursor} if cursor else {})}).get_json()
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        assert page["has_more"] is (cursor is not None)
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 8
+    assert_problem(runner.get("/v1/checkins", query_string={"from": "yesterday"}), 422, "from")
+    assert_problem(runner.get("/v1/checkins", query_string={"since": "-1"}), 422, "since")
+
+
+def test_another_athletes_check_ins_are_404_everywhere_and_untouched(client):
+    owner, stranger = sign_up(client), sign_up(client)
+    checkin_id = uuid.uuid4()
+    put(owner, run(), checkin_id)
+    path = f"/v1/checkins/{checkin_id}"
+
+    assert_problem(stranger.get(path), 404)
+    assert_problem(put(stranger, run(distance_m=1000), checkin_id), 404)
+    assert_problem(stranger.delete(path), 404)
+    batch = stranger.post("/v1/checkins/batch",
+                          json={"items": [{"id": str(checkin_id), **run(distance_m=1000)}]})
+    assert batch.get_json()["results"][0]["problem"]["status"] == 404
+    assert history(stranger) == []
+    assert stranger.get("/v1/checkins", query_string={"since": "0"}).get_json()["items"] == []
+    mine = owner.get(path).get_json()
+    assert (mine["distance_m"], mine["version"], mine["deleted"]) == (8000, 1, False)
+
+
+def test_athlete_data_is_never_cached(client):
+    runner = sign_up(client)
+    assert put(runner, run()).headers["Cache-Control"] == "no-store"
+    assert runner.get("/v1/checkins").headers["Cache-Control"] == "no-store"
+
+
+def test_two_uploads_of_the_same_check_in_at_once_leave_one_row(app):
+    runner = sign_up(app.test_client())
+    checkin_id = uuid.uuid4()
+    threads_n = 6
+    barrier = threading.Barrier(threads_n)
+    statuses: list[int] = []
+
+    def upload():
+        client = app.test_client()
+        barrier.wait()
+        response = client.put(f"/v1/checkins/{checkin_id}", json=run(), headers=runner.headers)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=upload) for _ in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] * (threads_n - 1) + [201], statuses
+    assert len(history(runner)) == 1
+    feed = runner.get("/v1/checkins", query_string={"since": "0"}).get_json()
+    assert len(feed["items"]) == 1, "one change, not one per upload"
