@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi migrate clean
+.PHONY: install run test lint openapi migrate bench-checkins clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ openapi: install  ## rewrite openapi/openapi.json from the live spec
 
 migrate: install
 	$(BIN)/backstride db upgrade
+
+bench-checkins: install  ## check-in write throughput vs same-run baselines (PostgreSQL, wrk)
+	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
+	$(BIN)/python bench/checkins.py --seconds 10 --rounds 2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from service.clock import utcnow
 from service.db import make_engine, make_session_factory
 from service.domain import accounts, housekeeping, passwords, tokens
-from service.models import Account, AuthSession, PersonalAccessToken, RefreshToken
+from service.models import (
+    Account,
+    AuthSession,
+    IdempotencyRecord,
+    PersonalAccessToken,
+    RefreshToken,
+)
 
 POLICY = tokens.TokenPolicy("k" * 40, access_ttl_s=900, refresh_ttl_s=30 * 86400,
                             personal_token_max_days=366)
@@ -31,6 +37,11 @@ def seed_expired_and_live(session, now):
     tokens.revoke_personal_token(session, new, revoked.row.id, now)
     tokens.create_personal_token(session, POLICY, new, name="live", scopes=["profile:read"],
                                  expires_in_days=30, now=now)
+    for age_hours, key in ((25, "yesterday's retry"), (1, "this morning's retry")):
+        created = now - timedelta(hours=age_hours)
+        session.add(IdempotencyRecord(scope=str(new.id), route="POST /v1/shoes", key=key,
+                                      fingerprint="f" * 64, status_code=201, response_body="{}",
+                                      created_at=created, expires_at=created + timedelta(hours=24)))
     session.commit()
     return new
 
@@ -49,7 +60,8 @@ def test_purge_removes_only_what_expired_or_was_revoked(database):
         session.commit()
 
         assert (result.sessions, result.refresh_tokens, result.personal_tokens) == (1, 1, 2)
-        assert result.idempotency_records == 0
+        assert result.idempotency_records == 1
+        assert session.scalars(select(IdempotencyRecord.key)).all() == ["this morning's retry"]
         assert session.scalar(select(AuthSession.account_id)) == new.id
         assert count(session, RefreshToken) == 1
         assert session.scalars(select(PersonalAccessToken.name)).all() == ["live"]

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 import jwt
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from service.domain import scopes as scope_names
 from service.domain.errors import Invalid, NotFound, Unauthenticated
@@ -131,8 +131,8 @@ def authenticate_bearer(session: Session, policy: TokenPolicy, token: str,
     except (jwt.InvalidTokenError, ValueError, TypeError):
         raise Unauthenticated("The access token is not valid or has expired.") from None
     auth_session = session.scalar(
-        select(AuthSession).where(AuthSession.id == session_id,
-                                  AuthSession.account_id == account_id)
+        select(AuthSession).options(joinedload(AuthSession.account))
+        .where(AuthSession.id == session_id, AuthSession.account_id == account_id)
     )
     if auth_session is None or auth_session.revoked_at is not None:
         raise Unauthenticated("The access token has been revoked; sign in again.")
@@ -212,7 +212,8 @@ def _revoke_session(auth_session: AuthSession, now: datetime, *, reason: str) ->
 
 def _authenticate_personal_token(session: Session, token: str, now: datetime) -> Principal:
     row = session.scalar(
-        select(PersonalAccessToken).where(PersonalAccessToken.token_hash == hash_secret(token))
+        select(PersonalAccessToken).options(joinedload(PersonalAccessToken.account))
+        .where(PersonalAccessToken.token_hash == hash_secret(token))
     )
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Unauthenticated("The personal access token is not valid, expired or revoked.")

@@ -127,3 +127,14 @@ def test_an_oversized_body_is_413(client, settings):
     huge = "x" * (settings.max_content_length + 1)
     response = client.post("/v1/auth/register", data=huge, content_type="application/json")
     assert_problem(response, 413)
+
+
+def test_a_retried_registration_with_its_key_creates_one_account(client):
+    body = {"email": "retry@example.org", "password": PASSWORD}
+    key = {"Idempotency-Key": "3f1c6f0e-registration"}
+    first = client.post("/v1/auth/register", json=body, headers=key)
+    again = client.post("/v1/auth/register", json=body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert_problem(client.post("/v1/auth/register", json=body), 409, "email")
