@@ -141,6 +141,41 @@ def jobs() -> None:
     """Run a worker job now, in this process."""
 
 
+@jobs.command("nightly")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="The local day to analyse.")
+@click.option("--athlete", "athlete_id", type=click.UUID, default=None,
+              help="Only this athlete (default: every athlete).")
+def jobs_nightly(as_of, athlete_id) -> None:
+    """Run the nightly analysis for one local day now, in this process.
+
+    For ops, backfills and tests: it analyses the day even if it was analysed before, and the
+    notifications' dedupe keys keep it from writing anything twice.
+    """
+    from sqlalchemy import select
+
+    from service.clock import utcnow
+    from service.db import make_engine, make_session_factory
+    from service.domain import nightly
+    from service.models import Account
+
+    current = settings()
+    engine = make_engine(current.database_url)
+    total = nightly.Summary()
+    with make_session_factory(engine)() as session:
+        ids = [athlete_id] if athlete_id else list(
+            session.scalars(select(Account.id).order_by(Account.id)))
+        groups = list(nightly.chunks(ids, current.nightly_chunk_size))
+        with click.progressbar(groups, label="analysing", file=sys.stderr,
+                               show_pos=True) as bar:
+            for chunk in bar:
+                total.add(nightly.analyse(session, chunk, as_of.date(), utcnow(),
+                                          weekly_threshold=current.weekly_jump_threshold,
+                                          source="cli", force=True))
+                session.commit()
+    click.echo(total.line())
+
+
 @jobs.command("purge")
 def jobs_purge() -> None:
     """Delete expired sessions and tokens, and idempotency records older than a day."""

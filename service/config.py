@@ -35,6 +35,10 @@ class Settings:
     purge_interval_s: int
     password_profile: str
     beat_schedule_file: Path
+    nightly_hour: int
+    nightly_chunk_size: int
+    dispatch_interval_s: int
+    weekly_jump_threshold: float
 
     @property
     def embedded(self) -> bool:
@@ -76,6 +80,10 @@ class Settings:
             purge_interval_s=reader.get("PURGE_INTERVAL_S", _positive_int, 3600),
             password_profile=password_profile,
             beat_schedule_file=data_dir / "celerybeat-schedule",
+            nightly_hour=reader.get("NIGHTLY_HOUR", _hour, 3),
+            nightly_chunk_size=reader.get("NIGHTLY_CHUNK_SIZE", _positive_int, 1000),
+            dispatch_interval_s=reader.get("DISPATCH_INTERVAL_S", _positive_int, 900),
+            weekly_jump_threshold=reader.get("WEEKLY_JUMP_THRESHOLD", _fraction, 0.30),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
@@ -112,6 +120,20 @@ def _embedded_secret_key(data_dir: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _hour(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 23:
+        raise ValueError("must be an hour from 0 to 23")
+    return value
+
+
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < 5:
+        raise ValueError("must be a fraction such as 0.30 (30 %)")
+    return value
 
 
 def _positive_int(raw: str) -> int:

@@ -7,11 +7,17 @@ clear line; `celery -A workers.app` works too.
 from __future__ import annotations
 
 from celery import Celery
+from kombu import Queue
 
 from service.config import Settings
 
-QUEUES = ("default",)
-TASK_MODULES = ("workers.tasks.maintenance",)
+# One queue per kind of work, so a slow night never holds up housekeeping (and vice versa).
+QUEUES = ("default", "nightly")
+ROUTES = {
+    "nightly.*": {"queue": "nightly"},
+    "maintenance.*": {"queue": "default"},
+}
+TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly")
 # Longer than any countdown or retry delay we use: a Redis message not acknowledged within this
 # time is handed to another worker (celery #7651: set it in every transport option, not one).
 VISIBILITY_TIMEOUT_S = 2 * 3600
@@ -28,7 +34,9 @@ def create_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         result_backend=None,
         task_ignore_result=True,
+        task_queues=[Queue(name) for name in QUEUES],
         task_default_queue="default",
+        task_routes=ROUTES,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -41,6 +49,13 @@ def create_celery(settings: Settings) -> Celery:
                 "task": "maintenance.purge_expired_tokens",
                 "schedule": float(settings.purge_interval_s),
                 "options": {"expires": float(settings.purge_interval_s)},
+            },
+            # Every few minutes in UTC, never a local-time crontab (celery #1604): the planner
+            # asks which athletes' local night has passed.
+            "nightly-dispatch": {
+                "task": "nightly.dispatch",
+                "schedule": float(settings.dispatch_interval_s),
+                "options": {"expires": float(settings.dispatch_interval_s)},
             },
         },
     )

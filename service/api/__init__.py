@@ -10,7 +10,9 @@ from service.api.checkins.routes import blp as checkins_blp
 from service.api.context import EXTENSION_KEY, AppState, close_db
 from service.api.extension import BEARER, Api
 from service.api.health.routes import blp as health_blp
+from service.api.load.routes import blp as load_blp
 from service.api.me.routes import blp as me_blp
+from service.api.notifications.routes import blp as notifications_blp
 from service.api.shoes.routes import blp as shoes_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
@@ -18,7 +20,8 @@ from service.domain.passwords import make_hasher
 from service.domain.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
-BLUEPRINTS = (auth_blp, me_blp, shoes_blp, checkins_blp, health_blp)
+BLUEPRINTS = (auth_blp, me_blp, shoes_blp, checkins_blp, load_blp, notifications_blp,
+              health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

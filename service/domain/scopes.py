@@ -12,6 +12,9 @@ SHOES_READ = "shoes:read"
 SHOES_WRITE = "shoes:write"
 CHECKINS_READ = "checkins:read"
 CHECKINS_WRITE = "checkins:write"
+LOAD_READ = "load:read"
+NOTIFICATIONS_READ = "notifications:read"
+NOTIFICATIONS_WRITE = "notifications:write"
 
 DESCRIPTIONS: dict[str, str] = {
     PROFILE_READ: "Read your profile.",
@@ -20,6 +23,9 @@ DESCRIPTIONS: dict[str, str] = {
     SHOES_WRITE: "Add, change and retire your shoes.",
     CHECKINS_READ: "Read your runs, pain reports and exercise sessions.",
     CHECKINS_WRITE: "Record and delete check-ins.",
+    LOAD_READ: "Read your training load.",
+    NOTIFICATIONS_READ: "Read your notifications.",
+    NOTIFICATIONS_WRITE: "Mark your notifications read.",
 }
 
 PERSONAL_TOKEN_SCOPES: tuple[str, ...] = tuple(DESCRIPTIONS)

@@ -4,6 +4,8 @@ from service.models.account import Account
 from service.models.auth import AuthSession, PersonalAccessToken, RefreshToken
 from service.models.base import Base
 from service.models.checkin import Checkin
+from service.models.nightly import NightlyLog, NightlyState
+from service.models.notification import Notification
 from service.models.shoe import Shoe
 from service.models.sync import IdempotencyRecord, SyncCounter
 
@@ -13,6 +15,9 @@ __all__ = [
     "Base",
     "Checkin",
     "IdempotencyRecord",
+    "NightlyLog",
+    "NightlyState",
+    "Notification",
     "PersonalAccessToken",
     "RefreshToken",
     "Shoe",

@@ -1,0 +1,51 @@
+"""The in-app inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+
+from service.api.context import commit, db, now
+from service.api.extension import Blueprint
+from service.api.pagination import page_schema, paginate
+from service.api.security import current_account
+from service.domain import notifications, scopes
+from service.models import Notification
+
+from .schemas import InboxArgsSchema, NotificationSchema
+
+blp = Blueprint("notifications", __name__, url_prefix="/v1/notifications",
+                description="Your inbox: every warning and reminder.")
+
+
+@blp.route("")
+class Inbox(MethodView):
+    @blp.operation("listNotifications")
+    @blp.auth_required(scopes.NOTIFICATIONS_READ)
+    @blp.arguments(InboxArgsSchema, location="query")
+    @blp.response(200, page_schema(NotificationSchema))
+    def get(self, args):
+        """List your notifications
+
+        Newest first, once their delivery time (after your quiet hours) has come.
+        """
+        statement = notifications.inbox(current_account(), now(), unread=args.get("unread"))
+        return paginate(db(), statement, order=(Notification.created_at, Notification.id),
+                        cursor=args["cursor"], limit=args["limit"])
+
+
+@blp.route("/<uuid:notification_id>/read")
+class NotificationRead(MethodView):
+    @blp.operation("markNotificationRead")
+    @blp.auth_required(scopes.NOTIFICATIONS_WRITE)
+    @blp.response(200, NotificationSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, notification_id: uuid.UUID):
+        """Mark a notification read
+
+        Marking it again keeps the first time.
+        """
+        notification = notifications.mark_read(db(), current_account(), notification_id, now())
+        commit()
+        return notification

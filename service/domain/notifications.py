@@ -1,0 +1,86 @@
+"""Writing notifications exactly once, at a time the athlete will welcome, and reading the inbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from service.domain.errors import NotFound
+from service.domain.profile import in_quiet_hours
+from service.models import Account, Notification
+
+METRES_PER_MILE = 1609.344
+
+
+def format_distance(metres: int, units: str) -> str:
+    """'12.4 km' or '7.7 mi', one decimal, in the athlete's units."""
+    if units == "mi":
+        return f"{metres / METRES_PER_MILE:.1f} mi"
+    return f"{metres / 1000:.1f} km"
+
+
+def deliver_after(now: datetime, timezone: str, quiet_start: time, quiet_end: time) -> datetime:
+    """Now, or the end of the athlete's quiet hours if now falls within them (in UTC)."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    if not in_quiet_hours(local.time(), quiet_start, quiet_end):
+        return now
+    end_day = local.date() if local.time() < quiet_end else local.date() + timedelta(days=1)
+    # A wall-clock time that a DST change skips resolves forward, as zoneinfo does by default.
+    return datetime.combine(end_day, quiet_end, tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A notification about to be written; its dedupe key names the finding, not the job run."""
+
+    athlete_id: uuid.UUID
+    kind: str
+    dedupe_key: str
+    title: str
+    body: str
+    deliver_after: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def write(session: Session, drafts: list[Draft], now: datetime) -> list[str]:
+    """Insert the new drafts and return their kinds; an existing (athlete, key) is skipped."""
+    if not drafts:
+        return []
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"id": uuid.uuid4(), "athlete_id": d.athlete_id, "kind": d.kind,
+             "dedupe_key": d.dedupe_key, "title": d.title, "body": d.body, "data": d.data,
+             "created_at": now, "deliver_after": d.deliver_after} for d in drafts]
+    statement = insert(Notification).on_conflict_do_nothing(
+        index_elements=["athlete_id", "dedupe_key"])
+    return list(session.scalars(statement.returning(Notification.kind), rows))
+
+
+def inbox(athlete: Account, now: datetime, *, unread: bool | None = None) -> Select[Any]:
+    """What the athlete can read now: delivered (past quiet hours), newest first."""
+    statement = select(Notification).where(Notification.athlete_id == athlete.id,
+                                           Notification.deliver_after <= now)
+    if unread is True:
+        statement = statement.where(Notification.read_at.is_(None))
+    elif unread is False:
+        statement = statement.where(Notification.read_at.is_not(None))
+    return statement
+
+
+def mark_read(session: Session, athlete: Account, notification_id: uuid.UUID,
+              now: datetime) -> Notification:
+    notification = session.scalar(select(Notification).where(
+        Notification.id == notification_id, Notification.athlete_id == athlete.id))
+    if notification is None:
+        raise NotFound("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = now
+    return notification

@@ -1,0 +1,55 @@
+"""The inbox: warnings arrive after quiet hours, can be read, and are nobody else's business."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from service.domain import notifications
+from tests.runners import assert_problem, sign_up
+
+
+def deliver(app, athlete_id, key, *, after):
+    with app.extensions["backstride"].session_factory() as session:
+        notifications.write(session, [notifications.Draft(
+            uuid.UUID(athlete_id), "run_spike", key, "Big step up", "Keep it under 11 km.",
+            after, {"rule": "run_spike"})], datetime.now(UTC))
+        session.commit()
+
+
+def test_the_inbox_shows_delivered_messages_newest_first_and_marks_them_read(app, client):
+    sam = sign_up(client)
+    past = datetime.now(UTC) - timedelta(hours=1)
+    deliver(app, sam.profile["id"], "run_spike:a", after=past)
+    deliver(app, sam.profile["id"], "run_spike:b", after=past)
+    deliver(app, sam.profile["id"], "run_spike:later", after=past + timedelta(days=1))
+
+    inbox = sam.get("/v1/notifications").get_json()["items"]
+    assert len(inbox) == 2, "the one for after quiet hours is not shown yet"
+    first = inbox[0]
+    read = sam.post(f"/v1/notifications/{first['id']}/read")
+    assert read.status_code == 200 and read.get_json()["read_at"] is not None
+    again = sam.post(f"/v1/notifications/{first['id']}/read").get_json()
+    assert again["read_at"] == read.get_json()["read_at"], "the first read time is kept"
+
+    unread = sam.get("/v1/notifications", query_string={"unread": "true"}).get_json()["items"]
+    assert [n["id"] for n in unread] == [inbox[1]["id"]]
+    assert sam.get("/v1/notifications", query_string={"unread": "false"}).get_json()["items"][0][
+        "id"] == first["id"]
+
+
+def test_the_same_finding_twice_is_one_notification(app, client):
+    sam = sign_up(client)
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    deliver(app, sam.profile["id"], "run_spike:same", after=past)
+    deliver(app, sam.profile["id"], "run_spike:same", after=past)
+    assert len(sam.get("/v1/notifications").get_json()["items"]) == 1
+
+
+def test_another_athletes_notification_is_404(app, client):
+    sam, other = sign_up(client), sign_up(client)
+    deliver(app, sam.profile["id"], "run_spike:x", after=datetime.now(UTC) - timedelta(hours=1))
+    note = sam.get("/v1/notifications").get_json()["items"][0]
+    assert_problem(other.post(f"/v1/notifications/{note['id']}/read"), 404)
+    assert other.get("/v1/notifications").get_json()["items"] == []
+    assert sam.get("/v1/notifications").get_json()["items"][0]["read_at"] is None

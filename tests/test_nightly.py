@@ -1,0 +1,143 @@
+"""The nightly analysis on real databases: the right warnings, once, at a sensible hour."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from service.cli import cli
+from service.db import make_engine, make_session_factory
+from service.domain import nightly
+from service.models import NightlyLog, NightlyState, Notification
+from tests.conftest import SECRET
+from tests.nightly_stories import log_runs, runner, steady_month
+
+DAY = date(2026, 3, 10)  # a Tuesday
+# 03:30 in London on the 11th: the night after DAY has passed.
+NIGHT = datetime(2026, 3, 11, 3, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(database):
+    engine = make_engine(database.url)
+    with make_session_factory(engine)() as session:
+        yield session
+
+
+def notes(session, athlete=None):
+    statement = select(Notification).order_by(Notification.kind)
+    if athlete is not None:
+        statement = statement.where(Notification.athlete_id == athlete.id)
+    return session.scalars(statement).all()
+
+
+def test_a_long_run_after_a_steady_month_is_a_spike_warning_delivered_after_quiet_hours(session):
+    sam = runner(session, "sam@example.org")
+    log_runs(session, sam, [*steady_month(DAY, 10_000), (DAY, 14_500)])
+    session.commit()
+
+    summary = nightly.analyse(session, [sam.id], DAY, NIGHT)
+    session.commit()
+
+    (warning,) = notes(session)
+    assert warning.kind == "run_spike" and summary.notifications == {"run_spike": 1}
+    assert warning.data["class"] == "moderate" and warning.data["percent_longer"] == 45
+    assert warning.data["longest_advisable_run_m"] == 11_000
+    assert "45% longer" in warning.body and "14.5 km" in warning.body and "11.0 km" in warning.body
+    assert "Frandsen" in warning.body
+    assert warning.deliver_after == datetime(2026, 3, 11, 7, 0, tzinfo=UTC), "07:00 in London"
+
+
+def test_running_the_night_twice_writes_nothing_more(session):
+    sam = runner(session, "sam@example.org")
+    log_runs(session, sam, [*steady_month(DAY, 10_000), (DAY, 14_500)])
+    session.commit()
+
+    nightly.analyse(session, [sam.id], DAY, NIGHT)
+    session.commit()
+    again = nightly.analyse(session, [sam.id], DAY, NIGHT + timedelta(minutes=15))
+    forced = nightly.analyse(session, [sam.id], DAY, NIGHT + timedelta(minutes=30), force=True)
+    session.commit()
+
+    assert again.athletes == 0, "already analysed: skipped"
+    assert forced.athletes == 1 and dict(forced.notifications) == {}, "re-analysed, deduplicated"
+    assert len(notes(session)) == 1
+
+
+def test_a_runner_in_miles_reads_miles(session):
+    pat = runner(session, "pat@example.org", timezone="America/Los_Angeles", units="mi")
+    log_runs(session, pat, [*steady_month(DAY, 8047), (DAY, 16_093)])
+    session.commit()
+    nightly.analyse(session, [pat.id], DAY, datetime(2026, 3, 11, 11, 0, tzinfo=UTC))
+    session.commit()
+    spike, week = notes(session)  # 20 miles after 15 is a weekly caution too
+    assert "10.0 mi" in spike.body and "5.0 mi" in spike.body
+    assert "20.0 mi" in week.body and "15.0 mi" in week.body
+    assert not any(" km" in n.body for n in (spike, week))
+
+
+def test_a_big_week_after_a_steady_one_is_a_weekly_caution(session):
+    ali = runner(session, "ali@example.org")
+    # Two weeks of four 5 km runs, then a week of six 5 km runs: no run longer, 50 % more a week.
+    weeks = [(DAY - timedelta(days=d), 5000) for d in (20, 18, 16, 14, 13, 11, 9, 7)]
+    weeks += [(DAY - timedelta(days=d), 5000) for d in (6, 5, 4, 3, 1, 0)]
+    log_runs(session, ali, weeks)
+    session.commit()
+    nightly.analyse(session, [ali.id], DAY, NIGHT)
+    session.commit()
+    (warning,) = notes(session)
+    assert warning.kind == "weekly_jump"
+    assert warning.dedupe_key == "weekly_jump:2026-03-09", "one per calendar week"
+    assert warning.data["last_7_days_m"] == 30_000 and warning.data["previous_7_days_m"] == 20_000
+
+
+def test_no_runs_no_warning_no_error(session):
+    new = runner(session, "new@example.org")
+    first_run = runner(session, "first@example.org")
+    log_runs(session, first_run, [(DAY, 21_000)])
+    session.commit()
+    summary = nightly.analyse(session, [new.id, first_run.id], DAY, NIGHT)
+    session.commit()
+    assert summary.athletes == 2 and notes(session) == []
+
+
+def test_due_athletes_are_those_past_their_local_night(session):
+    london = runner(session, "london@example.org", "Europe/London")
+    la = runner(session, "la@example.org", "America/Los_Angeles")
+    auckland = runner(session, "akl@example.org", "Pacific/Auckland")
+    session.commit()
+
+    at = datetime(2026, 3, 11, 3, 30, tzinfo=UTC)  # London 03:30, LA 20:30 (10th), AKL 16:30
+    due = nightly.due(session, at, nightly_hour=3)
+    assert {day: set(ids) for day, ids in due.items()} == {
+        date(2026, 3, 10): {london.id, auckland.id},  # 03:30 and 16:30 on the 11th
+        date(2026, 3, 9): {la.id},  # 20:30 on the 10th: the 9th is the last night that ended
+    }
+    nightly.analyse(session, [london.id], date(2026, 3, 10), at)
+    session.commit()
+    assert london.id not in nightly.due(session, at, 3).get(date(2026, 3, 10), [])
+
+
+def test_the_cli_backfills_a_day_and_says_what_it_wrote(session, database, tmp_path,
+                                                       monkeypatch):
+    sam = runner(session, "sam@example.org")
+    log_runs(session, sam, [*steady_month(DAY, 10_000), (DAY, 25_000)])
+    session.commit()
+    for name, value in {"DATABASE_URL": database.url, "SECRET_KEY": SECRET,
+                        "DATA_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(f"BACKSTRIDE_{name}", value)
+
+    first = CliRunner().invoke(cli, ["jobs", "nightly", "--as-of", DAY.isoformat()])
+    second = CliRunner().invoke(cli, ["jobs", "nightly", "--as-of", DAY.isoformat(),
+                                      "--athlete", str(sam.id)])
+
+    assert first.exit_code == 0, first.output
+    assert "analysed 1 athletes" in first.output
+    assert "run_spike 1" in first.output and "weekly_jump 1" in first.output
+    assert "notifications written: none" in second.output
+    assert session.scalar(select(func.count()).select_from(Notification)) == 2
+    assert session.scalar(select(NightlyState.analysed_through)) == DAY
+    assert session.scalar(select(func.count()).select_from(NightlyLog)) == 2
