@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi migrate bench-checkins clean
+.PHONY: install run test lint openapi migrate bench-checkins bench-nightly clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ migrate: install
 bench-checkins: install  ## check-in write throughput vs same-run baselines (PostgreSQL, wrk)
 	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
 	$(BIN)/python bench/checkins.py --seconds 10 --rounds 2
+
+bench-nightly: install  ## the nightly analysis at 10,000 and 100,000 athletes (PostgreSQL)
+	$(BIN)/python bench/nightly.py --sizes 10000 100000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

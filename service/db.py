@@ -29,6 +29,8 @@ def make_engine(url: str, **options: Any) -> Engine:
     # No pool_pre_ping: it costs a round trip per request. A connection that died with the
     # server fails its request with a 503 (Retry-After) and SQLAlchemy discards the whole pool,
     # so the next request reconnects.
+    # Sessions in UTC: timestamps come back already in UTC, with nothing left to convert.
+    options.setdefault("connect_args", {"options": "-c timezone=UTC"})
     return create_engine(url, **options)
 
 

@@ -22,11 +22,16 @@ def runner(session, email: str, timezone: str = "Europe/London", units: str = "k
 def log_runs(session, athlete: Account, runs: list[tuple[date, int]], hour: int = 7) -> list:
     """Runs at `hour` local time on each day, of the given distances in metres."""
     zone = ZoneInfo(athlete.timezone)
+    return log_runs_at(session, athlete, [(datetime.combine(day, time(hour), tzinfo=zone), m)
+                                          for day, m in runs])
+
+
+def log_runs_at(session, athlete: Account, runs: list[tuple[datetime, int]]) -> list:
+    """Runs started at the given instants, of the given distances in metres."""
     items = [{
         "id": uuid.uuid4(), "kind": "run", "distance_m": metres,
-        "duration_s": max(1200, metres * 330 // 1000),
-        "started_at": datetime.combine(day, time(hour), tzinfo=zone),
-    } for day, metres in runs]
+        "duration_s": max(1200, metres * 330 // 1000), "started_at": started_at,
+    } for started_at, metres in runs]
     outcomes = checkin_writes.upsert(session, athlete, items, datetime.now(UTC))
     assert all(o.error is None for o in outcomes), [o.error for o in outcomes]
     return [o.id for o in outcomes]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from service.cli import cli
 from service.db import make_engine, make_session_factory
 from service.domain import nightly
+from service.domain.load import Run, Spike, assess_run
 from service.models import NightlyLog, NightlyState, Notification
 from tests.conftest import SECRET
-from tests.nightly_stories import log_runs, runner, steady_month
+from tests.nightly_stories import log_runs, log_runs_at, runner, steady_month
 
 DAY = date(2026, 3, 10)  # a Tuesday
 # 03:30 in London on the 11th: the night after DAY has passed.
@@ -141,3 +146,39 @@ def test_the_cli_backfills_a_day_and_says_what_it_wrote(session, database, tmp_p
     assert session.scalar(select(func.count()).select_from(Notification)) == 2
     assert session.scalar(select(NightlyState.analysed_through)) == DAY
     assert session.scalar(select(func.count()).select_from(NightlyLog)) == 2
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(1, 100), st.integers(0, 23), st.integers(1000, 30_000)),
+                max_size=25),
+       st.lists(st.tuples(st.just(0), st.integers(0, 23), st.integers(1000, 40_000)),
+                min_size=1, max_size=3))
+@example(earlier=[(30, 7, 10_000)], today=[(0, 7, 12_000)])  # exactly 30 days: inside
+@example(earlier=[(31, 7, 10_000)], today=[(0, 7, 7_000)])  # 31 days: half of it, fallback
+def test_the_nightly_sql_agrees_with_the_spike_rule(session, earlier, today):
+    """The chunk's SQL windows and load.assess_run classify every run of the day alike."""
+    runs = earlier + today
+    athlete = runner(session, f"{uuid.uuid4()}@example.org", timezone="Pacific/Auckland")
+    zone = ZoneInfo(athlete.timezone)
+    starts = [datetime.combine(DAY - timedelta(days=back), time(hour), tzinfo=zone)
+              for back, hour, _ in runs]
+    ids = log_runs_at(session, athlete, [(start, metres)
+                                         for start, (_, _, metres) in zip(starts, runs,
+                                                                          strict=True)])
+    session.commit()
+    nightly.analyse(session, [athlete.id], DAY, NIGHT)
+    session.commit()
+
+    history = sorted(zip(starts, [m for _, _, m in runs], ids, strict=True))
+    expected = set()
+    for start, metres, run_id in history:
+        if start.astimezone(zone).date() != DAY:
+            continue
+        finding = assess_run(Run(start, metres),
+                             [Run(s, m) for s, m, _ in history if s < start])
+        if finding and finding.spike is not Spike.OK:
+            expected.add(f"run_spike:{run_id}")
+    found = {n.dedupe_key for n in notes(session, athlete) if n.kind == "run_spike"}
+    assert found == expected
+    note(f"{len(expected)} spikes expected")

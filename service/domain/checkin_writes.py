@@ -7,16 +7,15 @@ row) and changes are numbered in commit order (the sync cursor).
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from service.bulk import insert_ignoring_conflicts
 from service.domain import checkins
 from service.domain.calendar import local_date
 from service.domain.errors import DomainError, Gone, Invalid, NotFound
@@ -90,6 +89,30 @@ def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
     return [outcomes[index] for index in range(len(items))]
 
 
+def delete(session: Session, athlete: Account, checkin_id: uuid.UUID, now: datetime) -> None:
+    """Leave a tombstone the sync feed hands to the athlete's other phones; twice is harmless."""
+    (seq,) = _next_seqs(session, athlete.id, 1)
+    row = session.scalar(select(Checkin).where(Checkin.id == checkin_id))
+    if row is None or row.athlete_id != athlete.id:
+        raise NotFound("No such check-in.")
+    if row.deleted_at is not None:
+        return
+    row.deleted_at = now
+    row.updated_at = now
+    row.version += 1
+    row.change_seq = seq
+
+
+def get_owned(session: Session, athlete: Account, checkin_id: uuid.UUID) -> Checkin:
+    row = session.scalar(select(Checkin).where(Checkin.id == checkin_id,
+                                               Checkin.athlete_id == athlete.id))
+    if row is None:
+        raise NotFound("No such check-in.")
+    if row.deleted_at is not None:
+        raise Gone("This check-in was deleted.")
+    return row
+
+
 def _write(session: Session, athlete: Account, items: list[dict[str, Any]], pending: list[int],
            existing: dict[uuid.UUID, Checkin], outcomes: dict[int, Outcome],
            now: datetime) -> None:
@@ -136,75 +159,8 @@ def _shoes(session: Session, athlete: Account, runs: list[dict[str, Any]]) -> _S
 
 def _insert(session: Session, rows: list[NewCheckin]) -> set[uuid.UUID]:
     """Insert new check-ins; the ids of those that turned out to exist already."""
-    if not rows:
-        return set()
-    table = Checkin.__table__
-    if session.bind.dialect.name == "postgresql":
-        inserted = _insert_postgresql(session, rows)
-    else:
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["id"]) \
-            .returning(table.c.id)
-        params = [{c.key: row[c.key] for c in table.columns} for row in rows]
-        inserted = set(session.scalars(statement, params))
-    return {row.id for row in rows} - inserted
-
-
-_PG_ARRAY_TYPES = {"Uuid": "uuid", "String": "text", "UTCDateTime": "timestamptz",
-                   "Date": "date", "Integer": "integer", "SmallInteger": "smallint",
-                   "BigInteger": "bigint", "JSON": "text"}
-
-
-def _insert_postgresql(session: Session, rows: list[NewCheckin]) -> set[uuid.UUID]:
-    """One INSERT ... SELECT FROM unnest(arrays): one parameter per column, not per value.
-
-    A multi-row VALUES statement for 500 check-ins has 15,000 placeholders, which psycopg parses
-    afresh on every call (it caches only short statements); that parsing cost more than the
-    insert itself. Arrays keep the statement short, constant and cached.
-    """
-    columns = list(Checkin.__table__.columns)
-    arrays = ", ".join(f"%({c.key})s::{_PG_ARRAY_TYPES[type(c.type).__name__]}[]"
-                       for c in columns)
-    names = ", ".join(c.key for c in columns)
-    selected = ", ".join(f"{c.key}::json" if type(c.type).__name__ == "JSON" else c.key
-                         for c in columns)
-    statement = (f"INSERT INTO checkins ({names}) SELECT {selected} FROM unnest({arrays}) "
-                 f"AS t({names}) ON CONFLICT (id) DO NOTHING")
-    params = {c.key: [_pg_value(row[c.key]) for row in rows] for c in columns}
-    if session.connection().exec_driver_sql(statement, params).rowcount == len(rows):
-        return {row.id for row in rows}
-    # Some already existed (a concurrent upload won the race): ask which are ours now.
-    stored = session.execute(select(Checkin.id, Checkin.athlete_id, Checkin.change_seq).where(
-        Checkin.id.in_([row.id for row in rows]))).all()
-    mine = {(row.id, row.athlete_id, row.change_seq) for row in rows}
-    return {ident for ident, athlete_id, seq in stored if (ident, athlete_id, seq) in mine}
-
-
-def _pg_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, list) else value
-
-
-def delete(session: Session, athlete: Account, checkin_id: uuid.UUID, now: datetime) -> None:
-    """Leave a tombstone the sync feed hands to the athlete's other phones; twice is harmless."""
-    (seq,) = _next_seqs(session, athlete.id, 1)
-    row = session.scalar(select(Checkin).where(Checkin.id == checkin_id))
-    if row is None or row.athlete_id != athlete.id:
-        raise NotFound("No such check-in.")
-    if row.deleted_at is not None:
-        return
-    row.deleted_at = now
-    row.updated_at = now
-    row.version += 1
-    row.change_seq = seq
-
-
-def get_owned(session: Session, athlete: Account, checkin_id: uuid.UUID) -> Checkin:
-    row = session.scalar(select(Checkin).where(Checkin.id == checkin_id,
-                                               Checkin.athlete_id == athlete.id))
-    if row is None:
-        raise NotFound("No such check-in.")
-    if row.deleted_at is not None:
-        raise Gone("This check-in was deleted.")
-    return row
+    inserted = insert_ignoring_conflicts(session, Checkin.__table__, rows, ["id"], "id")
+    return {row.id for row in rows} - set(inserted)
 
 
 def _next_seqs(session: Session, athlete_id: uuid.UUID, count: int) -> list[int]:

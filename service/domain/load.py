@@ -72,11 +72,16 @@ def classify_spike(distance_m: int, longest_m: int) -> Spike:
 def spike_baseline(runs: Iterable[Run], at: datetime) -> int | None:
     """The longest run started in [at - 30 d, at); else half the longest of 90 days; else None."""
     runs = [r for r in runs if r.distance_m > 0]
-    recent = [r.distance_m for r in runs if at - FALLBACK_WINDOW <= r.started_at < at]
-    if not recent:
-        return None
+    in_90 = [r.distance_m for r in runs if at - FALLBACK_WINDOW <= r.started_at < at]
     in_30 = [r.distance_m for r in runs if at - SPIKE_WINDOW <= r.started_at < at]
-    return max(in_30) if in_30 else max(recent) // 2
+    return baseline_of(max(in_30, default=None), max(in_90, default=None))
+
+
+def baseline_of(longest_30d_m: int | None, longest_90d_m: int | None) -> int | None:
+    """The spike baseline from the two windows' longest runs (as the nightly SQL computes them)."""
+    if longest_30d_m:
+        return longest_30d_m
+    return longest_90d_m // 2 if longest_90d_m else None
 
 
 def longest_advisable_run_m(baseline_m: int) -> int:

@@ -13,16 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
+from service.bulk import insert_ignoring_conflicts
 from service.domain import load, messages, notifications
 from service.models import Account, Checkin, NightlyLog, NightlyState
 
-HISTORY_DAYS = 91  # the spike fallback looks back 90 days before the day's first run
 CATCH_UP_DAYS = 3  # a worker down for a night still analyses the nights it missed, up to this
 
 
@@ -80,29 +80,37 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
             force: bool = False) -> Summary:
     """Analyse each athlete's days not yet analysed, up to `day` (all of `day` with `force`)."""
     summary = Summary()
-    _ensure_state_rows(session, athlete_ids)
+    _ensure_state_rows(session, athlete_ids, now)
     state = _lock_states(session, athlete_ids)
     first_day = {athlete_id: _first_day(through, day, force)
                  for athlete_id, through in state.items()}
     todo = {athlete_id: first for athlete_id, first in first_day.items() if first <= day}
     if not todo:
         return summary
-    athletes = {a.id: a for a in session.scalars(select(Account).where(Account.id.in_(todo)))}
-    runs = _runs(session, list(todo), min(todo.values()) - timedelta(days=HISTORY_DAYS), day)
+    athletes = {a.id: a for a in session.connection().execute(
+        select(Account.id, Account.timezone, Account.units, Account.quiet_hours_start,
+               Account.quiet_hours_end).where(Account.id.in_(todo)))}
+    earliest = min(todo.values())
+    spikes = _day_runs(session, list(todo), earliest, day)
+    daily = _daily_distances(session, list(todo), earliest - timedelta(days=13), day)
+    first_runs = _first_run_days(session, list(todo), day)
 
     drafts: list[notifications.Draft] = []
     log: list[dict] = []
     for athlete_id, first in todo.items():
         athlete = athletes[athlete_id]
-        athlete_drafts = []
+        deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
+                                              athlete.quiet_hours_end)
         for offset in range((day - first).days + 1):
             target = first + timedelta(days=offset)
-            athlete_drafts += _findings(athlete, runs.get(athlete_id, []), target, now,
-                                        weekly_threshold)
+            drafts += _spike_drafts(athlete, spikes.get((athlete_id, target), []), target,
+                                    deliver)
+            drafts += _weekly_drafts(athlete, daily.get(athlete_id, {}),
+                                     first_runs.get(athlete_id), target, deliver,
+                                     weekly_threshold)
             summary.days += 1
             log.append({"athlete_id": athlete_id, "local_day": target, "analysed_at": now,
                         "source": source})
-        drafts += athlete_drafts
         summary.athletes += 1
 
     for kind in notifications.write(session, drafts, now):
@@ -111,7 +119,7 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
         NightlyState.athlete_id.in_(todo),
         or_(NightlyState.analysed_through.is_(None), NightlyState.analysed_through < day),
     ).values(analysed_through=day, updated_at=now))  # a backfill never moves it backwards
-    session.execute(NightlyLog.__table__.insert(), log)
+    insert_ignoring_conflicts(session, NightlyLog.__table__, log, conflict=None)
     return summary
 
 
@@ -124,11 +132,11 @@ def _first_day(analysed_through: date | None, day: date, force: bool) -> date:
     return max(analysed_through + timedelta(days=1), earliest)
 
 
-def _ensure_state_rows(session: Session, athlete_ids: Sequence[uuid.UUID]) -> None:
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(NightlyState).on_conflict_do_nothing(index_elements=["athlete_id"]),
-                    [{"athlete_id": athlete_id, "analysed_through": None}
-                     for athlete_id in athlete_ids])
+def _ensure_state_rows(session: Session, athlete_ids: Sequence[uuid.UUID],
+                       now: datetime) -> None:
+    insert_ignoring_conflicts(session, NightlyState.__table__,
+                              [{"athlete_id": athlete_id, "updated_at": now}
+                               for athlete_id in athlete_ids], ["athlete_id"])
 
 
 def _lock_states(session: Session,
@@ -143,58 +151,109 @@ def _lock_states(session: Session,
 
 
 @dataclass(frozen=True)
-class _Run:
+class _DayRun:
+    """A run of an analysed day, with the longest runs before it that its baseline needs."""
+
     id: uuid.UUID
     started_at: datetime
-    local_date: date
     distance_m: int
+    longest_30d_m: int | None
+    longest_90d_m: int | None
 
 
-def _runs(session: Session, athlete_ids: list[uuid.UUID], since: date,
-          until: date) -> dict[uuid.UUID, list[_Run]]:
-    """Every run of these athletes between the two local days, oldest first: one query."""
-    rows = session.execute(
-        select(Checkin.athlete_id, Checkin.id, Checkin.occurred_at, Checkin.local_date,
-               Checkin.distance_m)
-        .where(Checkin.athlete_id.in_(athlete_ids), Checkin.kind == "run",
-               Checkin.deleted_at.is_(None), Checkin.local_date >= since,
-               Checkin.local_date <= until)
-        .order_by(Checkin.athlete_id, Checkin.occurred_at)
+def _day_runs(session: Session, athlete_ids: list[uuid.UUID], first: date,
+              last: date) -> dict[tuple[uuid.UUID, date], list[_DayRun]]:
+    """The runs of the analysed days, each with the longest run of the 30 and 90 days before it.
+
+    One query; the windows are exact instants, [start - 30 d, start), as load.spike_baseline
+    defines them, computed by PostgreSQL or SQLite through the (athlete, kind, time) index.
+    """
+    run, before = Checkin.__table__.alias("run"), Checkin.__table__.alias("earlier")
+    dialect = session.bind.dialect.name
+
+    def longest(days: int):
+        return (select(func.max(before.c.distance_m))
+                .where(before.c.athlete_id == run.c.athlete_id, before.c.kind == "run",
+                       before.c.deleted_at.is_(None), before.c.distance_m > 0,
+                       before.c.occurred_at >= _days_before(run.c.occurred_at, days, dialect),
+                       before.c.occurred_at < run.c.occurred_at)
+                .scalar_subquery())
+
+    rows = session.connection().execute(
+        select(run.c.athlete_id, run.c.local_date, run.c.id, run.c.occurred_at,
+               run.c.distance_m, longest(30), longest(90))
+        .where(run.c.athlete_id.in_(athlete_ids), run.c.kind == "run",
+               run.c.deleted_at.is_(None), run.c.local_date >= first, run.c.local_date <= last)
+        .order_by(run.c.athlete_id, run.c.occurred_at)
     )
-    by_athlete: dict[uuid.UUID, list[_Run]] = defaultdict(list)
-    for athlete_id, run_id, started_at, local_day, distance_m in rows:
-        by_athlete[athlete_id].append(_Run(run_id, started_at, local_day, distance_m))
-    return by_athlete
+    by_day: dict[tuple[uuid.UUID, date], list[_DayRun]] = defaultdict(list)
+    for athlete_id, local_day, run_id, started_at, distance_m, in_30, in_90 in rows:
+        by_day[(athlete_id, local_day)].append(_DayRun(run_id, started_at, distance_m, in_30,
+                                                       in_90))
+    return by_day
 
 
-def _findings(athlete: Account, runs: list[_Run], target: date, now: datetime,
-              weekly_threshold: float) -> list[notifications.Draft]:
-    deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
-                                          athlete.quiet_hours_end)
+def _days_before(column, days: int, dialect: str):
+    if dialect == "postgresql":
+        return column - literal_column(f"interval '{int(days)} days'")
+    # SQLite keeps UTC timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff' text.
+    return func.strftime("%Y-%m-%d %H:%M:%f000", column, f"-{days} days")
+
+
+def _daily_distances(session: Session, athlete_ids: list[uuid.UUID], first: date,
+                     last: date) -> dict[uuid.UUID, dict[date, int]]:
+    """Each athlete's distance per local day between `first` and `last`: one aggregate query."""
+    table = Checkin.__table__.c
+    rows = session.connection().execute(
+        select(table.athlete_id, table.local_date, func.sum(table.distance_m))
+        .where(table.athlete_id.in_(athlete_ids), table.kind == "run",
+               table.deleted_at.is_(None), table.local_date >= first, table.local_date <= last)
+        .group_by(table.athlete_id, table.local_date)
+    )
+    daily: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
+    for athlete_id, local_day, total in rows:
+        daily[athlete_id][local_day] = int(total)
+    return daily
+
+
+def _first_run_days(session: Session, athlete_ids: list[uuid.UUID],
+                    last: date) -> dict[uuid.UUID, date]:
+    """Each athlete's first run day: how much history the weekly rule has."""
+    table = Checkin.__table__.c
+    return dict(session.connection().execute(
+        select(table.athlete_id, func.min(table.local_date))
+        .where(table.athlete_id.in_(athlete_ids), table.kind == "run",
+               table.deleted_at.is_(None), table.local_date <= last)
+        .group_by(table.athlete_id)
+    ).all())
+
+
+def _spike_drafts(athlete: Any, runs: list[_DayRun], target: date,
+                  deliver: datetime) -> list[notifications.Draft]:
     drafts = []
-    history = [load.Run(r.started_at, r.distance_m) for r in runs]
-    for index, run in enumerate(runs):
-        if run.local_date != target:
+    for run in runs:
+        baseline = load.baseline_of(run.longest_30d_m, run.longest_90d_m)
+        if not baseline:
             continue
-        finding = load.assess_run(history[index], history[:index])
-        if finding is None or finding.spike is load.Spike.OK:
+        finding = load.SpikeFinding(load.Run(run.started_at, run.distance_m), baseline,
+                                    load.classify_spike(run.distance_m, baseline))
+        if finding.spike is load.Spike.OK:
             continue
         title, body, data = messages.run_spike(finding, str(run.id), target, athlete.units)
         drafts.append(notifications.Draft(athlete.id, "run_spike", f"run_spike:{run.id}", title,
                                           body, deliver, data))
-    past = [r for r in runs if r.local_date <= target]
-    if past:
-        daily: dict[date, int] = defaultdict(int)
-        for run in past:
-            daily[run.local_date] += run.distance_m
-        series = load.daily_series(daily, target - timedelta(days=13), target)
-        history_days = (target - past[0].local_date).days + 1
-        change = load.weekly_change(series, history_days, weekly_threshold)
-        if change.caution:
-            week = target - timedelta(days=target.weekday())
-            title, body, data = messages.weekly_jump(change, target, athlete.units,
-                                                     weekly_threshold)
-            drafts.append(notifications.Draft(athlete.id, "weekly_jump",
-                                              f"weekly_jump:{week.isoformat()}", title, body,
-                                              deliver, data))
     return drafts
+
+
+def _weekly_drafts(athlete: Any, daily: dict[date, int], first_run: date | None, target: date,
+                   deliver: datetime, threshold: float) -> list[notifications.Draft]:
+    if first_run is None or first_run > target:
+        return []
+    series = load.daily_series(daily, target - timedelta(days=13), target)
+    change = load.weekly_change(series, (target - first_run).days + 1, threshold)
+    if not change.caution:
+        return []
+    week = target - timedelta(days=target.weekday())
+    title, body, data = messages.weekly_jump(change, target, athlete.units, threshold)
+    return [notifications.Draft(athlete.id, "weekly_jump", f"weekly_jump:{week.isoformat()}",
+                                title, body, deliver, data)]

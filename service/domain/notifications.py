@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from service.bulk import insert_ignoring_conflicts
 from service.domain.errors import NotFound
 from service.domain.profile import in_quiet_hours
 from service.models import Account, Notification
@@ -54,14 +54,11 @@ def write(session: Session, drafts: list[Draft], now: datetime) -> list[str]:
     """Insert the new drafts and return their kinds; an existing (athlete, key) is skipped."""
     if not drafts:
         return []
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     rows = [{"id": uuid.uuid4(), "athlete_id": d.athlete_id, "kind": d.kind,
              "dedupe_key": d.dedupe_key, "title": d.title, "body": d.body, "data": d.data,
              "created_at": now, "deliver_after": d.deliver_after} for d in drafts]
-    statement = insert(Notification).on_conflict_do_nothing(
-        index_elements=["athlete_id", "dedupe_key"])
-    return list(session.scalars(statement.returning(Notification.kind), rows))
+    return insert_ignoring_conflicts(session, Notification.__table__, rows,
+                                     ["athlete_id", "dedupe_key"], "kind")
 
 
 def inbox(athlete: Account, now: datetime, *, unread: bool | None = None) -> Select[Any]:

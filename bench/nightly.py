@@ -1,0 +1,154 @@
+"""The nightly analysis at 10,000 and 100,000 athletes against a same-run SQL baseline.
+
+    python bench/nightly.py [--sizes 10000 100000]
+
+Each athlete has 120 days of history: runs on Mondays, Wednesdays and Saturdays with one in five
+skipped (about 42 runs, 7 to 10 km), a run on the analysed day, for one athlete in ten a 21 km
+one. The analysis runs chunk after chunk of 1,000, as
+one worker process would, in a fresh process so its peak memory is its own. The baseline is one
+raw SQL aggregate over the same runs table: each athlete's last four weekly sums and longest run of
+30 days, fetched in full. Targets: at 100,000 athletes within 10x the baseline, peak memory under
+1 GB, and the 100,000 run no more than 12x the 10,000 run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import machine, scratch_database, sqlalchemy_url
+from service import migrate
+from service.db import make_engine, make_session_factory
+from service.domain import nightly
+from service.models import Account
+
+DAY = date(2026, 6, 27)  # a Saturday: the analysed day is one of the usual running days
+NIGHT = datetime(2026, 6, 28, 3, 30, tzinfo=UTC)
+CHUNK = 1000
+
+SEED_ACCOUNTS = """
+INSERT INTO accounts (id, email, password_hash, timezone, units, quiet_hours_start,
+                      quiet_hours_end, created_at, updated_at, version)
+SELECT gen_random_uuid(), 'bench' || n || '@example.org', 'x', 'Europe/London', 'km',
+       '21:30', '07:00', now(), now(), 1
+FROM generate_series(%(first)s::int, %(last)s::int) AS n
+"""
+SEED_RUNS = """
+INSERT INTO checkins (id, athlete_id, kind, occurred_at, local_date, duration_s, distance_m,
+                      fingerprint, change_seq, created_at, updated_at, version)
+SELECT gen_random_uuid(), a.id, 'run', (%(day)s::date - k) + time '07:00',
+       %(day)s::date - k, 3000,
+       CASE WHEN k = 0 AND hashtext(a.email) %% 10 = 0 THEN 21000
+            ELSE 7000 + (hashtext(a.email || k) & 255) * 12 END,
+       'bench', 200 - k, now(), now(), 1
+FROM accounts a CROSS JOIN generate_series(0, 119) AS k
+WHERE a.email LIKE 'bench%%'
+  -- Mondays, Wednesdays and Saturdays, one in five skipped, and the analysed day for everyone
+  AND (k = 0 OR (extract(isodow FROM %(day)s::date - k) IN (1, 3, 6)
+                 AND hashtext(a.email || 'skip' || k) %% 5 <> 0))
+  AND split_part(substring(a.email from 6), '@', 1)::int BETWEEN %(first)s::int AND %(last)s::int
+"""
+BASELINE = """
+SELECT athlete_id,
+       sum(distance_m) FILTER (WHERE local_date > %(day)s::date - 7) AS week_0,
+       sum(distance_m) FILTER (WHERE local_date <= %(day)s::date - 7
+                                 AND local_date > %(day)s::date - 14) AS week_1,
+       sum(distance_m) FILTER (WHERE local_date <= %(day)s::date - 14
+                                 AND local_date > %(day)s::date - 21) AS week_2,
+       sum(distance_m) FILTER (WHERE local_date <= %(day)s::date - 21
+                                 AND local_date > %(day)s::date - 28) AS week_3,
+       max(distance_m) FILTER (WHERE local_date > %(day)s::date - 30
+                                 AND local_date < %(day)s::date) AS longest_30
+FROM checkins
+WHERE kind = 'run' AND deleted_at IS NULL AND local_date > %(day)s::date - 30
+      AND local_date <= %(day)s::date
+GROUP BY athlete_id
+"""
+RESET = "TRUNCATE nightly_state, nightly_log, notifications"
+
+
+def seed(dsn: str, first: int, last: int) -> None:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(SEED_ACCOUNTS, {"first": first, "last": last})
+        connection.execute(SEED_RUNS, {"day": DAY, "first": first, "last": last})
+        connection.execute("ANALYZE")
+
+
+def baseline(dsn: str) -> tuple[float, int]:
+    with psycopg.connect(dsn) as connection:
+        started = time.perf_counter()
+        rows = connection.execute(BASELINE, {"day": DAY}).fetchall()
+        return time.perf_counter() - started, len(rows)
+
+
+def analyse_all(url: str) -> tuple[float, int, int, str]:
+    """Run in a fresh process: seconds, peak RSS in bytes, athletes, summary line."""
+    from sqlalchemy import select
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        ids = list(session.scalars(select(Account.id).order_by(Account.id)))
+    total = nightly.Summary()
+    started = time.perf_counter()
+    for chunk in nightly.chunks(ids, CHUNK):
+        with factory() as session:
+            total.add(nightly.analyse(session, chunk, DAY, NIGHT))
+            session.commit()
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return seconds, peak, total.athletes, total.line()
+
+
+def measure(dsn: str) -> tuple[float, tuple[float, int, int, str]]:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(RESET)
+        connection.execute("VACUUM ANALYZE")
+    base, rows = baseline(dsn)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        result = pool.apply(analyse_all, (sqlalchemy_url(dsn),))
+    assert rows == result[2], (rows, result[2])
+    return base, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    sizes = sorted(parser.parse_args().sizes)
+    results, runs = {}, {}
+    with scratch_database() as dsn:
+        migrate.upgrade(sqlalchemy_url(dsn))
+        seeded = 0
+        for size in sizes:
+            started = time.perf_counter()
+            seed(dsn, seeded + 1, size)
+            print(f"seeded {size:,} athletes in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)
+            seeded = size
+            results[size] = measure(dsn)
+            with psycopg.connect(dsn) as connection:
+                runs[size] = connection.execute("SELECT count(*) FROM checkins").fetchone()[0]
+    print(f"machine: {machine()}\n")
+    print("| athletes | runs in all | baseline SQL aggregate s | nightly analysis s | ratio | "
+          "peak memory MB | summary |")
+    print("|---|---|---|---|---|---|---|")
+    for size, (base, (seconds, peak, _athletes, line)) in results.items():
+        print(f"| {size:,} | {runs[size]:,} | {base:.2f} | {seconds:.1f} | "
+              f"{seconds / base:.1f} | {peak / 2**20:.0f} | {line} |")
+    if len(sizes) >= 2:
+        small, large = results[sizes[0]][1][0], results[sizes[-1]][1][0]
+        print(f"\n{sizes[-1]:,} run / {sizes[0]:,} run: {large / small:.1f}x "
+              f"(athletes {sizes[-1] / sizes[0]:.0f}x)")
+
+
+if __name__ == "__main__":
+    main()
