@@ -5,7 +5,8 @@
 Each athlete has 120 days of history: runs on Mondays, Wednesdays and Saturdays with one in five
 skipped (about 42 runs, 7 to 10 km), a run on the analysed day, for one athlete in ten a 21 km
 one. The analysis runs chunk after chunk of 1,000, as
-one worker process would, in a fresh process so its peak memory is its own. The baseline is one
+one worker process would, in a fresh process so its peak memory is its own; then again on two
+processes. The baseline is one
 raw SQL aggregate over the same runs table: each athlete's last four weekly sums and longest run of
 30 days, fetched in full. Targets: at 100,000 athletes within 10x the baseline, peak memory under
 1 GB, and the 100,000 run no more than 12x the 10,000 run.
@@ -90,32 +91,43 @@ def baseline(dsn: str) -> tuple[float, int]:
         return time.perf_counter() - started, len(rows)
 
 
-def analyse_all(url: str) -> tuple[float, int, int, str]:
-    """Run in a fresh process: seconds, peak RSS in bytes, athletes, summary line."""
-    from sqlalchemy import select
-
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with factory() as session:
-        ids = list(session.scalars(select(Account.id).order_by(Account.id)))
+def analyse_chunks(url: str, chunks: list[list]) -> tuple[int, nightly.Summary]:
+    """One worker process's share of the night: peak RSS in bytes, and what it did."""
+    factory = make_session_factory(make_engine(url))
     total = nightly.Summary()
-    started = time.perf_counter()
-    for chunk in nightly.chunks(ids, CHUNK):
+    for chunk in chunks:
         with factory() as session:
             total.add(nightly.analyse(session, chunk, DAY, NIGHT))
             session.commit()
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return seconds, peak, total.athletes, total.line()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, total
 
 
-def measure(dsn: str) -> tuple[float, tuple[float, int, int, str]]:
+def analyse_all(url: str, workers: int) -> tuple[float, int, int, str]:
+    """The whole night on `workers` fresh processes: seconds, peak RSS, athletes, summary."""
+    from sqlalchemy import select
+
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        ids = list(session.scalars(select(Account.id).order_by(Account.id)))
+    engine.dispose()
+    chunks = list(nightly.chunks(ids, CHUNK))
+    shares = [chunks[i::workers] for i in range(workers)]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        started = time.perf_counter()
+        results = pool.starmap(analyse_chunks, [(url, share) for share in shares])
+        seconds = time.perf_counter() - started
+    total = nightly.Summary()
+    for _, summary in results:
+        total.add(summary)
+    return seconds, max(peak for peak, _ in results), total.athletes, total.line()
+
+
+def measure(dsn: str, workers: int) -> tuple[float, tuple[float, int, int, str]]:
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute(RESET)
         connection.execute("VACUUM ANALYZE")
     base, rows = baseline(dsn)
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        result = pool.apply(analyse_all, (sqlalchemy_url(dsn),))
+    result = analyse_all(sqlalchemy_url(dsn), workers)
     assert rows == result[2], (rows, result[2])
     return base, result
 
@@ -124,7 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     sizes = sorted(parser.parse_args().sizes)
-    results, runs = {}, {}
+    results, parallel, runs = {}, {}, {}
     with scratch_database() as dsn:
         migrate.upgrade(sqlalchemy_url(dsn))
         seeded = 0
@@ -134,7 +146,8 @@ def main() -> None:
             print(f"seeded {size:,} athletes in {time.perf_counter() - started:.0f} s",
                   file=sys.stderr)
             seeded = size
-            results[size] = measure(dsn)
+            results[size] = measure(dsn, 1)
+            parallel[size] = measure(dsn, 2)
             with psycopg.connect(dsn) as connection:
                 runs[size] = connection.execute("SELECT count(*) FROM checkins").fetchone()[0]
     print(f"machine: {machine()}\n")
@@ -144,6 +157,12 @@ def main() -> None:
     for size, (base, (seconds, peak, _athletes, line)) in results.items():
         print(f"| {size:,} | {runs[size]:,} | {base:.2f} | {seconds:.1f} | "
               f"{seconds / base:.1f} | {peak / 2**20:.0f} | {line} |")
+    print("\nThe same nights on 2 worker processes (what one worker with --concurrency=2 does):\n")
+    print("| athletes | baseline SQL aggregate s | nightly analysis s | ratio | peak MB/process |")
+    print("|---|---|---|---|---|")
+    for size, (base, (seconds, peak, _athletes, _line)) in parallel.items():
+        print(f"| {size:,} | {base:.2f} | {seconds:.1f} | {seconds / base:.1f} | "
+              f"{peak / 2**20:.0f} |")
     if len(sizes) >= 2:
         small, large = results[sizes[0]][1][0], results[sizes[-1]][1][0]
         print(f"\n{sizes[-1]:,} run / {sizes[0]:,} run: {large / small:.1f}x "

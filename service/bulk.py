@@ -10,11 +10,12 @@ than the insert. Arrays keep the statement short, constant and cached. SQLite ge
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, ColumnElement, Table, any_, bindparam
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 _PG_ARRAY_TYPES = {"Uuid": "uuid", "String": "text", "Text": "text", "UTCDateTime": "timestamptz",
@@ -67,3 +68,15 @@ def _postgresql(session: Session, table: Table, columns: list[Column[Any]],
     }
     result = session.connection().exec_driver_sql(statement, params)
     return [row[0] for row in result] if returning else []
+
+
+def among(session: Session, column: ColumnElement[Any], values: Collection[Any]
+          ) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(array)`, one parameter however many values.
+
+    A chunk of the nightly job names a thousand athletes in each query; as an IN list that is a
+    thousand placeholders for psycopg to parse on every call.
+    """
+    if session.bind.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))

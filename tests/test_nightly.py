@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service.cli import cli
 from service.db import make_engine, make_session_factory
 from service.domain import nightly
 from service.domain.load import Run, Spike, assess_run
-from service.models import NightlyLog, NightlyState, Notification
+from service.models import Checkin, NightlyLog, NightlyState, Notification
 from tests.conftest import SECRET
 from tests.nightly_stories import log_runs, log_runs_at, runner, steady_month
 
@@ -182,3 +182,62 @@ def test_the_nightly_sql_agrees_with_the_spike_rule(session, earlier, today):
     found = {n.dedupe_key for n in notes(session, athlete) if n.kind == "run_spike"}
     assert found == expected
     note(f"{len(expected)} spikes expected")
+
+
+def add_pair(session, athlete, name, first_used_on, **fields):
+    from service.models import Shoe
+
+    shoe = Shoe(athlete_id=athlete.id, name=name, first_used_on=first_used_on, **fields)
+    session.add(shoe)
+    session.flush()
+    return shoe
+
+
+def test_shoe_nudges_come_once_per_pair_and_stage(session):
+    sam = runner(session, "sam@example.org")
+    old = add_pair(session, sam, "Old trainers", DAY - timedelta(days=400))
+    worn = add_pair(session, sam, "Blue trainers", DAY - timedelta(days=200),
+                    initial_distance_m=700_000)
+    add_pair(session, sam, "Spare pair", DAY - timedelta(days=30), retired_at=NIGHT)
+    runs = [(DAY - timedelta(days=d), 7000) for d in range(27, -1, -2)]  # 98 km in 28 days
+    for run_id in log_runs(session, sam, runs):
+        session.execute(update(Checkin).where(Checkin.id == run_id).values(shoe_id=worn.id))
+    session.commit()
+
+    nightly.analyse(session, [sam.id], DAY, NIGHT)
+    session.commit()
+    nightly.analyse(session, [sam.id], DAY, NIGHT + timedelta(hours=1), force=True)
+    nightly.analyse(session, [sam.id], DAY + timedelta(days=1), NIGHT + timedelta(days=1))
+    session.commit()
+
+    kinds = sorted((n.kind, n.data.get("shoe_id")) for n in notes(session, sam)
+                   if n.kind.startswith("shoe_"))
+    assert kinds == sorted([
+        ("shoe_replace", str(old.id)),  # over a year old
+        ("shoe_plan", str(worn.id)),  # 798 km of 800 at 3.5 km a day: within 14 days (twice)
+        ("shoe_rotate", str(worn.id)),  # every run of 8 weeks in one pair, once in 90 days
+    ]), kinds
+    (replace_old,) = [n for n in notes(session, sam) if n.dedupe_key == f"shoe_replace:{old.id}"]
+    assert "Old trainers" in replace_old.body and "400 days old" in replace_old.body
+
+
+def test_a_pair_at_the_plan_stage_names_its_forecast_date(session):
+    pat = runner(session, "pat@example.org", units="mi")
+    pair = add_pair(session, pat, "Race flats", DAY - timedelta(days=200),
+                    initial_distance_m=700_000)
+    other = add_pair(session, pat, "Trail shoes", DAY - timedelta(days=200))
+    runs = [(DAY - timedelta(days=d), 5000) for d in range(27, -1, -1)]  # 140 km in 28 days
+    ids = log_runs(session, pat, runs)
+    for index, run_id in enumerate(ids):
+        session.execute(update(Checkin).where(Checkin.id == run_id)
+                        .values(shoe_id=pair.id if index % 2 else other.id))
+    session.commit()
+    nightly.analyse(session, [pat.id], DAY, NIGHT)
+    session.commit()
+    by_kind = {n.kind: n for n in notes(session, pat)}
+    plan = by_kind["shoe_plan"]
+    # 770 km of 800 at 70 km / 28 days = 2,500 m a day: 12 days, so 22 March.
+    assert plan.data["replace_by"] == "2026-03-22" and "Sunday 22 March" in plan.body
+    assert "mi" in plan.body and " km" not in plan.body
+    assert by_kind["shoe_inspect"].data["shoe_id"] == str(other.id), "200 days old"
+    assert "shoe_rotate" not in by_kind, "two pairs half and half"

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.bulk import insert_ignoring_conflicts
-from service.domain import load, messages, notifications
-from service.models import Account, Checkin, NightlyLog, NightlyState
+from service.bulk import among, insert_ignoring_conflicts
+from service.domain import load, messages, notifications, shoe_records, shoes
+from service.models import Account, Checkin, NightlyLog, NightlyState, Notification, Shoe
 
 CATCH_UP_DAYS = 3  # a worker down for a night still analyses the nights it missed, up to this
 
@@ -60,7 +60,7 @@ def due(session: Session, now: datetime, nightly_hour: int) -> dict[date, list[u
         ids = session.scalars(
             select(Account.id)
             .outerjoin(NightlyState, NightlyState.athlete_id == Account.id)
-            .where(Account.timezone.in_(zones),
+            .where(among(session, Account.timezone, zones),
                    or_(NightlyState.analysed_through.is_(None),
                        NightlyState.analysed_through < day))
             .order_by(Account.id)
@@ -89,7 +89,7 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
         return summary
     athletes = {a.id: a for a in session.connection().execute(
         select(Account.id, Account.timezone, Account.units, Account.quiet_hours_start,
-               Account.quiet_hours_end).where(Account.id.in_(todo)))}
+               Account.quiet_hours_end).where(among(session, Account.id, todo)))}
     earliest = min(todo.values())
     spikes = _day_runs(session, list(todo), earliest, day)
     daily = _daily_distances(session, list(todo), earliest - timedelta(days=13), day)
@@ -112,11 +112,12 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
             log.append({"athlete_id": athlete_id, "local_day": target, "analysed_at": now,
                         "source": source})
         summary.athletes += 1
+    drafts += _shoe_drafts(session, athletes, day, now)
 
     for kind in notifications.write(session, drafts, now):
         summary.notifications[kind] += 1
     session.execute(update(NightlyState).where(
-        NightlyState.athlete_id.in_(todo),
+        among(session, NightlyState.athlete_id, todo),
         or_(NightlyState.analysed_through.is_(None), NightlyState.analysed_through < day),
     ).values(analysed_through=day, updated_at=now))  # a backfill never moves it backwards
     insert_ignoring_conflicts(session, NightlyLog.__table__, log, conflict=None)
@@ -144,7 +145,7 @@ def _lock_states(session: Session,
     """Lock the athletes' rows until commit: a duplicate chunk waits, then finds them done."""
     rows = session.execute(
         select(NightlyState.athlete_id, NightlyState.analysed_through)
-        .where(NightlyState.athlete_id.in_(athlete_ids))
+        .where(among(session, NightlyState.athlete_id, athlete_ids))
         .order_by(NightlyState.athlete_id).with_for_update()
     )
     return dict(rows.all())
@@ -182,7 +183,7 @@ def _day_runs(session: Session, athlete_ids: list[uuid.UUID], first: date,
     rows = session.connection().execute(
         select(run.c.athlete_id, run.c.local_date, run.c.id, run.c.occurred_at,
                run.c.distance_m, longest(30), longest(90))
-        .where(run.c.athlete_id.in_(athlete_ids), run.c.kind == "run",
+        .where(among(session, run.c.athlete_id, athlete_ids), run.c.kind == "run",
                run.c.deleted_at.is_(None), run.c.local_date >= first, run.c.local_date <= last)
         .order_by(run.c.athlete_id, run.c.occurred_at)
     )
@@ -206,7 +207,7 @@ def _daily_distances(session: Session, athlete_ids: list[uuid.UUID], first: date
     table = Checkin.__table__.c
     rows = session.connection().execute(
         select(table.athlete_id, table.local_date, func.sum(table.distance_m))
-        .where(table.athlete_id.in_(athlete_ids), table.kind == "run",
+        .where(among(session, table.athlete_id, athlete_ids), table.kind == "run",
                table.deleted_at.is_(None), table.local_date >= first, table.local_date <= last)
         .group_by(table.athlete_id, table.local_date)
     )
@@ -222,7 +223,7 @@ def _first_run_days(session: Session, athlete_ids: list[uuid.UUID],
     table = Checkin.__table__.c
     return dict(session.connection().execute(
         select(table.athlete_id, func.min(table.local_date))
-        .where(table.athlete_id.in_(athlete_ids), table.kind == "run",
+        .where(among(session, table.athlete_id, athlete_ids), table.kind == "run",
                table.deleted_at.is_(None), table.local_date <= last)
         .group_by(table.athlete_id)
     ).all())
@@ -257,3 +258,66 @@ def _weekly_drafts(athlete: Any, daily: dict[date, int], first_run: date | None,
     title, body, data = messages.weekly_jump(change, target, athlete.units, threshold)
     return [notifications.Draft(athlete.id, "weekly_jump", f"weekly_jump:{week.isoformat()}",
                                 title, body, deliver, data)]
+
+
+ROTATE_EVERY = timedelta(days=90)
+
+
+def _shoe_drafts(session: Session, athletes: dict[uuid.UUID, Any], day: date,
+                 now: datetime) -> list[notifications.Draft]:
+    """Inspect, plan, replace and rotate nudges for the athletes' pairs, as of `day`.
+
+    Each at most once per pair and stage (the dedupe keys), rotation at most once in 90 days.
+    Four queries for the whole chunk.
+    """
+    ids = list(athletes)
+    shoe_rows = session.connection().execute(
+        select(Shoe.__table__).where(among(session, Shoe.athlete_id, ids),
+                                     Shoe.retired_at.is_(None))).all()
+    pairs = shoe_records.wear_inputs(session, shoe_rows, day)
+    drafts = []
+    for row in shoe_rows:
+        athlete, pair = athletes[row.athlete_id], pairs[row.id]
+        forecast = shoes.forecast(pair, day)
+        deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
+                                              athlete.quiet_hours_end)
+        stages = []
+        if forecast.status == shoes.REPLACE:
+            stages.append(("shoe_replace", f"shoe_replace:{row.id}", messages.shoe_replace))
+        elif forecast.status == shoes.PLAN:
+            stages.append(("shoe_plan", f"shoe_plan:{row.id}", messages.shoe_plan))
+        if forecast.inspect_due and forecast.status == shoes.INSPECT:  # plan/replace say more
+            cycle = row.inspected_on.isoformat() if row.inspected_on else "first"
+            stages.append(("shoe_inspect", f"shoe_inspect:{row.id}:{cycle}",
+                           messages.shoe_inspect))
+        for kind, key, message in stages:
+            title, body, data = message(row.name, forecast, pair, athlete.units)
+            drafts.append(notifications.Draft(row.athlete_id, kind, key, title, body, deliver,
+                                              {**data, "shoe_id": str(row.id)}))
+    drafts += _rotation_drafts(session, athletes, {row.id: row for row in shoe_rows}, day, now)
+    return drafts
+
+
+def _rotation_drafts(session: Session, athletes: dict[uuid.UUID, Any],
+                     shoe_rows: dict[uuid.UUID, Any], day: date,
+                     now: datetime) -> list[notifications.Draft]:
+    by_athlete = shoe_records.recent_distance_by_pair(session, list(athletes), day)
+    recently = set(session.scalars(
+        select(Notification.athlete_id).where(
+            among(session, Notification.athlete_id, list(by_athlete)),
+            Notification.kind == "shoe_rotate",
+            Notification.created_at > now - ROTATE_EVERY)))
+    drafts = []
+    for athlete_id, distances in by_athlete.items():
+        candidate = shoes.rotation_candidate(distances)
+        if candidate is None or athlete_id in recently or candidate not in shoe_rows:
+            continue
+        athlete = athletes[athlete_id]
+        share = distances[candidate] / sum(distances.values())
+        title, body, data = messages.shoe_rotate(shoe_rows[candidate].name, share, athlete.units)
+        deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
+                                              athlete.quiet_hours_end)
+        drafts.append(notifications.Draft(athlete_id, "shoe_rotate",
+                                          f"shoe_rotate:{day.isoformat()}", title, body, deliver,
+                                          {**data, "shoe_id": str(candidate)}))
+    return drafts

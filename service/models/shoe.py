@@ -35,6 +35,9 @@ class Shoe(Base):
     max_age_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_MAX_AGE_DAYS)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Looked at them, still fine": the inspect nudge waits for 20 % more distance or 60 days.
+    inspected_on: Mapped[date | None] = mapped_column(Date)
+    inspected_distance_m: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -174,3 +174,36 @@ def test_retiring_in_the_future_is_refused(client):
     later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     assert_problem(runner.post(f"/v1/shoes/{shoe['id']}/retire", json={"retired_at": later}),
                    422, "retired_at")
+
+
+def test_a_shoe_shows_its_wear_forecast_and_status(client):
+    runner = sign_up(client)
+    today = datetime.now(UTC).date()
+    shoe = add_shoe(runner, first_used_on=(today - timedelta(days=200)).isoformat(),
+                    initial_distance_m=600_000)
+    for days_ago in range(1, 29):  # 5 km a day for four weeks: 140 km
+        started = datetime.combine(today - timedelta(days=days_ago), datetime.min.time(),
+                                   tzinfo=UTC).replace(hour=7).isoformat()
+        runner.put(f"/v1/checkins/{uuid.uuid4()}", json=run(started, 5000, 1800,
+                                                          shoe_id=shoe["id"]))
+
+    read = runner.get(f"/v1/shoes/{shoe['id']}").get_json()
+
+    assert read["distance_m"] == 740_000 and read["wear_ratio"] == 0.925
+    assert read["rate_m_per_day"] == pytest.approx(4821.4, abs=0.1), "135 km in the 28 days"
+    assert read["replace_by"] == (today + timedelta(days=13)).isoformat(), "60 km left"
+    assert read["status"] == "plan"
+
+
+def test_still_fine_quiets_the_inspect_status(client):
+    runner = sign_up(client)
+    today = datetime.now(UTC).date()
+    shoe = add_shoe(runner, first_used_on=(today - timedelta(days=250)).isoformat())
+    assert runner.get(f"/v1/shoes/{shoe['id']}").get_json()["status"] == "inspect"
+
+    looked = runner.post(f"/v1/shoes/{shoe['id']}/inspected")
+
+    assert looked.status_code == 200
+    assert looked.get_json()["inspected_on"] == today.isoformat()
+    assert looked.get_json()["status"] == "ok"
+    assert_problem(sign_up(client).post(f"/v1/shoes/{shoe['id']}/inspected"), 404)

@@ -13,7 +13,7 @@ from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
 from service.api.security import current_account
-from service.domain import scopes, shoes
+from service.domain import scopes, shoe_records
 from service.domain.calendar import local_date
 from service.domain.errors import Invalid
 from service.models import Shoe
@@ -35,7 +35,7 @@ def today() -> date:
 
 def shown(shoe: Shoe, status: int = 200):
     """The shoe with its distance and age, and its ETag."""
-    (state,) = shoes.states(db(), [shoe], today())
+    (state,) = shoe_records.states(db(), [shoe], today())
     return state, status, {"ETag": f'"{etag_of(shoe.version)}"'}
 
 
@@ -50,10 +50,10 @@ class Shoes(MethodView):
 
         Newest first; retired pairs only with `include_retired=true`.
         """
-        statement = shoes.listing(current_account(), include_retired=args["include_retired"])
+        statement = shoe_records.listing(current_account(), include_retired=args["include_retired"])
         page = paginate(db(), statement, order=(Shoe.created_at, Shoe.id),
                         cursor=args["cursor"], limit=args["limit"])
-        return {"items": shoes.states(db(), page.items, today()),
+        return {"items": shoe_records.states(db(), page.items, today()),
                 "next_cursor": page.next_cursor}
 
     @blp.operation("createShoe")
@@ -67,7 +67,7 @@ class Shoes(MethodView):
         `first_used_on` defaults to today; limits default to 800 km and 365 days.
         """
         fields.setdefault("first_used_on", today())
-        shoe = shoes.create(db(), current_account(), fields, today())
+        shoe = shoe_records.create(db(), current_account(), fields, today())
         commit()
         state, status, headers = shown(shoe, 201)
         return state, status, {**headers, "Location": url_for("shoes.ShoeById", shoe_id=shoe.id)}
@@ -82,7 +82,7 @@ class ShoeById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shoe_id: uuid.UUID):
         """Read a pair of shoes"""
-        return shown(shoes.get_owned(db(), current_account(), shoe_id))
+        return shown(shoe_records.get_owned(db(), current_account(), shoe_id))
 
     @blp.operation("updateShoe")
     @blp.auth_required(scopes.SHOES_WRITE)
@@ -92,9 +92,9 @@ class ShoeById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, changes, shoe_id: uuid.UUID):
         """Change a pair of shoes"""
-        shoe = shoes.get_owned(db(), current_account(), shoe_id)
+        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         check_if_match(etag_of(shoe.version))
-        shoes.change(db(), shoe, changes, today())
+        shoe_records.change(db(), shoe, changes, today())
         commit()
         return shown(shoe)
 
@@ -109,9 +109,9 @@ class ShoeById(MethodView):
 
         A pair with runs keeps its history: it is retired instead, and returned.
         """
-        shoe = shoes.get_owned(db(), current_account(), shoe_id)
+        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         check_if_match(etag_of(shoe.version))
-        deleted = shoes.delete_or_retire(db(), shoe, now())
+        deleted = shoe_records.delete_or_retire(db(), shoe, now())
         commit()
         if deleted:
             return "", 204
@@ -131,10 +131,27 @@ class ShoeRetirement(MethodView):
 
         Retired pairs keep their runs, leave the list and stop getting reminders.
         """
-        shoe = shoes.get_owned(db(), current_account(), shoe_id)
+        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         when = body.get("retired_at", now())
         if when > now():
             raise Invalid("Retire them now or in the past.", field="retired_at")
-        shoes.retire(shoe, when)
+        shoe_records.retire(shoe, when)
+        commit()
+        return shown(shoe)
+
+
+@blp.route("/<uuid:shoe_id>/inspected")
+class ShoeInspected(MethodView):
+    @blp.operation("markShoeInspected")
+    @blp.auth_required(scopes.SHOES_WRITE)
+    @blp.response(200, ShoeSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, shoe_id: uuid.UUID):
+        """Looked at them, still fine
+
+        The inspect reminder comes back after another 20 % of the distance limit or 60 days.
+        """
+        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
+        shoe_records.mark_inspected(db(), shoe, today())
         commit()
         return shown(shoe)

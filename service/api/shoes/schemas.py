@@ -51,6 +51,15 @@ class ShoeSchema(Schema):
                                 metadata={"description": "Initial distance plus every run."})
     age_days = fields.Integer(required=True,
                               metadata={"description": "Days since first use, local calendar."})
+    wear_ratio = fields.Float(required=True,
+                              metadata={"description": "distance_m / max_distance_m."})
+    rate_m_per_day = fields.Float(required=True, metadata={
+        "description": "Recent use: this pair's last 28 days, or for a pair under 14 days old, "
+                       "your daily distance times its share."})
+    replace_by = fields.Date(required=True, metadata={
+        "description": "The earlier of the distance forecast and the age limit."})
+    status = fields.String(required=True, metadata={"enum": list(shoes.STATUSES)})
+    inspected_on = fields.Date(allow_none=True, required=True)
 
 
 class ShoeListArgsSchema(Schema):
