@@ -13,6 +13,7 @@ from service.api.health.routes import blp as health_blp
 from service.api.load.routes import blp as load_blp
 from service.api.me.routes import blp as me_blp
 from service.api.notifications.routes import blp as notifications_blp
+from service.api.routines.routes import blp as routines_blp
 from service.api.shoes.routes import blp as shoes_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
@@ -21,7 +22,7 @@ from service.domain.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, shoes_blp, checkins_blp, load_blp, notifications_blp,
-              health_blp)
+              routines_blp, health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -1,0 +1,66 @@
+"""The stretch and core catalogue, and a short routine chosen for the athlete."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.views import MethodView
+from sqlalchemy import select
+
+from service.api.context import db, now
+from service.api.extension import Blueprint
+from service.api.security import current_account
+from service.domain import routines, scopes, stretch
+from service.domain.errors import NotFound
+from service.models import Checkin
+
+from .schemas import RoutineListSchema, RoutineSchema, SuggestionSchema
+
+blp = Blueprint("routines", __name__, url_prefix="/v1/routines",
+                description="Stretch and core routines.")
+RECENT = timedelta(days=14)
+
+
+@blp.route("")
+class Routines(MethodView):
+    @blp.operation("listRoutines")
+    @blp.auth_required(scopes.PROFILE_READ)
+    @blp.response(200, RoutineListSchema)
+    def get(self):
+        """List the routines
+
+        Each with its steps, dose, area and evidence label.
+        """
+        return {"items": routines.CATALOGUE}
+
+
+@blp.route("/suggested")
+class SuggestedRoutine(MethodView):
+    @blp.operation("getSuggestedRoutine")
+    @blp.auth_required(scopes.PROFILE_READ)
+    @blp.response(200, SuggestionSchema)
+    def get(self):
+        """A routine for after today's run
+
+        About ten minutes, chosen from where your back has hurt in the last 14 days.
+        """
+        locations = list(db().scalars(select(Checkin.location).where(
+            Checkin.athlete_id == current_account().id, Checkin.kind == "pain",
+            Checkin.deleted_at.is_(None), Checkin.occurred_at >= now() - RECENT)))
+        chosen = stretch.pick(locations)
+        return {"items": chosen, "minutes": sum(r.minutes for r in chosen),
+                "based_on": sorted(set(locations))}
+
+
+@blp.route("/<string:routine_id>")
+class RoutineById(MethodView):
+    @blp.operation("getRoutine")
+    @blp.auth_required(scopes.PROFILE_READ)
+    @blp.response(200, RoutineSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, routine_id: str):
+        """Read a routine"""
+        routine = routines.BY_ID.get(routine_id)
+        if routine is None:
+            raise NotFound("No such routine.")
+        return routine
