@@ -173,7 +173,8 @@ def test_the_nightly_sql_agrees_with_the_spike_rule(session, earlier, today):
     history = sorted(zip(starts, [m for _, _, m in runs], ids, strict=True))
     expected = set()
     for start, metres, run_id in history:
-        if start.astimezone(zone).date() != DAY:
+        # the analysed day, and the week before it for runs that were synced late
+        if not DAY - timedelta(days=nightly.LATE_SYNC_DAYS) <= start.astimezone(zone).date() <= DAY:
             continue
         finding = assess_run(Run(start, metres),
                              [Run(s, m) for s, m, _ in history if s < start])
@@ -241,3 +242,20 @@ def test_a_pair_at_the_plan_stage_names_its_forecast_date(session):
     assert "mi" in plan.body and " km" not in plan.body
     assert by_kind["shoe_inspect"].data["shoe_id"] == str(other.id), "200 days old"
     assert "shoe_rotate" not in by_kind, "two pairs half and half"
+
+
+def test_a_run_synced_after_its_night_was_analysed_is_still_checked(session):
+    sam = runner(session, "late@example.org")
+    log_runs(session, sam, steady_month(DAY, 10_000))
+    session.commit()
+    nightly.analyse(session, [sam.id], DAY, NIGHT)  # the night passes with no long run yet
+    session.commit()
+    (late_run,) = log_runs(session, sam, [(DAY, 16_000)])  # the phone syncs it next morning
+    session.commit()
+
+    nightly.analyse(session, [sam.id], DAY + timedelta(days=1), NIGHT + timedelta(days=1))
+    nightly.analyse(session, [sam.id], DAY + timedelta(days=2), NIGHT + timedelta(days=2))
+    session.commit()
+
+    spikes = [n.dedupe_key for n in notes(session, sam) if n.kind == "run_spike"]
+    assert spikes == [f"run_spike:{late_run}"]

@@ -17,6 +17,7 @@ from typing import Any
 import flask_smorest
 from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 
 from service.api import idempotency, problems
 from service.api.security import authenticate
@@ -44,6 +45,7 @@ class Api(flask_smorest.Api):
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, problems.from_domain_error)
         self._app.register_error_handler(DBAPIError, problems.from_database_error)
+        self._app.register_error_handler(StaleDataError, problems.from_stale_data)
 
     def handle_http_exception(self, error):  # type: ignore[override]
         return problems.from_http_exception(error)

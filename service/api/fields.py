@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from service.clock import utcnow
 from service.domain import profile
@@ -41,3 +41,23 @@ def validate_birth_year(value: int) -> None:
     allowed = profile.birth_year_range(utcnow().year)
     if value not in allowed:
         raise ValidationError(f"Use a year from {allowed.start} to {allowed.stop - 1}.")
+
+
+# Dates outside these years are typing slips, and near year 1 or 9999 arithmetic overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class Instant(fields.AwareDateTime):
+    """An RFC 3339 time with an offset, between 1970 and 2100."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(EARLIEST, LATEST), **kwargs)
+
+
+class Day(fields.Date):
+    """A calendar date between 1970 and 2100."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(EARLIEST.date(), LATEST.date()), **kwargs)
+

@@ -84,10 +84,16 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _find(scope: str, route: str, key: str) -> IdempotencyRecord | None:
-    return db().scalar(select(IdempotencyRecord).where(
+    """The live record for this key; an expired one not yet purged is cleared out of the way."""
+    record = db().scalar(select(IdempotencyRecord).where(
         IdempotencyRecord.scope == scope, IdempotencyRecord.route == route,
-        IdempotencyRecord.key == key, IdempotencyRecord.expires_at > now(),
+        IdempotencyRecord.key == key,
     ))
+    if record is not None and record.expires_at <= now():
+        db().delete(record)
+        db().flush()
+        return None
+    return record
 
 
 def _replay(stored: IdempotencyRecord, fingerprint: str) -> Response:

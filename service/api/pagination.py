@@ -78,9 +78,11 @@ def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, ident = json.loads(raw)
+        if not isinstance(created, str) or not isinstance(ident, str):
+            raise ValueError("not ours")
         moment = datetime.fromisoformat(created)
         if moment.tzinfo is None:
             raise ValueError("naive")
         return moment, uuid.UUID(ident)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, binascii.Error, json.JSONDecodeError):
         raise Invalid("This cursor is not one we gave out.", field="cursor") from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Response
 from marshmallow import Schema, fields
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.domain.errors import (
@@ -131,11 +131,21 @@ def from_database_error(error: DBAPIError) -> Response:
     """A database that cannot be reached is a 503 the client may retry, not a 500."""
     if isinstance(error, IntegrityError):
         return from_integrity_error(error)
+    if isinstance(error, DataError):  # e.g. a NUL byte, which PostgreSQL text cannot hold
+        log.info("data error answered as 422: %s", error.orig)
+        return problem(422, "A value could not be stored as given (control characters?).",
+                       slug="validation")
     if not error.connection_invalidated and not isinstance(error, OperationalError):
         return from_http_exception(InternalServerError(original_exception=error))
     log.warning("database unavailable: %s", error.orig)
     return problem(503, "The database is unavailable; retry shortly.", slug="database-unavailable",
                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
+
+
+def from_stale_data(_error: Exception) -> Response:
+    """Two writes raced on one row; the loser changed nothing and should read it again."""
+    return problem(409, "It changed while you were saving; read it again and retry.",
+                   slug="conflict")
 
 
 def _detail_of(error: HTTPException) -> str:

@@ -64,6 +64,11 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
         .where(Checkin.athlete_id == athlete.id, Checkin.kind == "run",
                Checkin.deleted_at.is_(None))
     )
+    last_before = session.scalar(
+        select(func.max(Checkin.local_date))
+        .where(Checkin.athlete_id == athlete.id, Checkin.kind == "run",
+               Checkin.deleted_at.is_(None), Checkin.local_date <= since)
+    )
     daily: dict[date, int] = defaultdict(int)
     for run in runs:
         daily[run.local_date] += run.distance_m
@@ -85,7 +90,7 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
         longest_advisable_run_m=load.longest_advisable_run_m(baseline) if baseline else None,
         acwr=load.acwr(load.daily_series(daily, acwr_first, as_of)) if first_run_day
         else load.Acwr("warming_up", None, None, None),
-        return_mode=load.return_mode(list(daily), as_of),
+        return_mode=load.return_mode([*daily, *([last_before] if last_before else [])], as_of),
     )
 
 

@@ -24,6 +24,7 @@ from service.domain import load, messages, notifications, shoe_records, shoes
 from service.models import Account, Checkin, NightlyLog, NightlyState, Notification, Shoe
 
 CATCH_UP_DAYS = 3  # a worker down for a night still analyses the nights it missed, up to this
+LATE_SYNC_DAYS = 6  # runs that arrive after their night was analysed are still checked
 
 
 @dataclass
@@ -91,7 +92,9 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
         select(Account.id, Account.timezone, Account.units, Account.quiet_hours_start,
                Account.quiet_hours_end).where(among(session, Account.id, todo)))}
     earliest = min(todo.values())
-    spikes = _day_runs(session, list(todo), earliest, day)
+    # Runs synced after their night was analysed still get checked, for up to a week: the
+    # dedupe key (the run's id) keeps one checked twice from being warned about twice.
+    spikes = _day_runs(session, list(todo), earliest - timedelta(days=LATE_SYNC_DAYS), day)
     daily = _daily_distances(session, list(todo), earliest - timedelta(days=13), day)
     first_runs = _first_run_days(session, list(todo), day)
 
@@ -101,6 +104,10 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
         athlete = athletes[athlete_id]
         deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
                                               athlete.quiet_hours_end)
+        for late in range(LATE_SYNC_DAYS, 0, -1):
+            run_day = first - timedelta(days=late)
+            drafts += _spike_drafts(athlete, spikes.get((athlete_id, run_day), []), run_day,
+                                    deliver)
         for offset in range((day - first).days + 1):
             target = first + timedelta(days=offset)
             drafts += _spike_drafts(athlete, spikes.get((athlete_id, target), []), target,

@@ -88,8 +88,10 @@ def replace_by(pair: Pair, distance_m: int, rate_m_per_day: Fraction, today: dat
     if rate_m_per_day <= 0:
         return by_age
     remaining = max(0, pair.max_distance_m - distance_m)
-    by_distance = today + timedelta(days=math.ceil(remaining / rate_m_per_day))
-    return min(by_distance, by_age)
+    days = math.ceil(remaining / rate_m_per_day)
+    if days >= (by_age - today).days:  # also keeps a crawl of metres a month from overflowing
+        return by_age
+    return today + timedelta(days=days)
 
 
 def inspect_due(pair: Pair, distance_m: int, today: date) -> bool:

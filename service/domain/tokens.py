@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from service.domain import scopes as scope_names
@@ -101,11 +101,16 @@ def refresh(session: Session, policy: TokenPolicy, refresh_token: str, now: date
     row = _refresh_row(session, refresh_token)
     if row is None or row.expires_at <= now or row.session.revoked_at is not None:
         raise Unauthenticated("The refresh token is not valid; sign in again.")
-    if row.used_at is not None:
+    # Claim it with a conditional UPDATE: of two refreshes racing with one token, exactly one
+    # wins; the other is a reuse, as if it had come second.
+    claimed = session.execute(
+        update(RefreshToken).where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if not claimed:
         _revoke_session(row.session, now, reason="refresh_reuse")
         raise RefreshTokenReused("The refresh token was already used; every session token from it "
                                  "is now revoked. Sign in again.")
-    row.used_at = now
     row.session.expires_at = now + timedelta(seconds=policy.refresh_ttl_s)
     return _issue(session, policy, row.session, row.session.account_id, now)
 

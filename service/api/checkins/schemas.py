@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.api.fields import Instant
 from service.api.problems import ProblemSchema
 from service.clock import utcnow
 from service.domain import checkins as rules
@@ -12,8 +13,8 @@ class CheckinInputSchema(Schema):
                                "the path, and may be left out."})
     kind = fields.String(required=True, validate=validate.OneOf(rules.KINDS))
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    started_at = fields.AwareDateTime(metadata={"description": "run: start, with an offset."})
-    recorded_at = fields.AwareDateTime(metadata={"description": "pain, exercise: when."})
+    started_at = Instant(metadata={"description": "run: start, with an offset."})
+    recorded_at = Instant(metadata={"description": "pain, exercise: when."})
     duration_s = fields.Integer(allow_none=True,
                                 validate=validate.Range(1, rules.MAX_DURATION_S))
     distance_m = fields.Integer(validate=validate.Range(1, rules.MAX_DISTANCE_M))
@@ -103,9 +104,9 @@ class BatchResponseSchema(Schema):
 
 class CheckinQuerySchema(Schema):
     kind = fields.String(validate=validate.OneOf(rules.KINDS))
-    start = fields.AwareDateTime(data_key="from",
-                                 metadata={"description": "Only those at or after this time."})
-    end = fields.AwareDateTime(data_key="to", metadata={"description": "Only those before it."})
+    start = Instant(data_key="from",
+                    metadata={"description": "Only those at or after this time."})
+    end = Instant(data_key="to", metadata={"description": "Only those before it."})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200),
                            metadata={"description": "`next_cursor` of the previous page."})

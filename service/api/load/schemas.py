@@ -1,8 +1,10 @@
 from marshmallow import Schema, fields
 
+from service.api.fields import Day
+
 
 class LoadArgsSchema(Schema):
-    as_of = fields.Date(metadata={"description": "A local day; today if left out."})
+    as_of = Day(metadata={"description": "A local day; today if left out."})
 
 
 class WeekSchema(Schema):

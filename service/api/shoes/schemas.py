@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from service.api.fields import Day, Instant
 from service.domain import shoes
 from service.models.shoe import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_DISTANCE_M
 
@@ -12,7 +13,7 @@ class ShoeChangeSchema(Schema):
     name = fields.String(validate=_NAME, metadata={"example": "Blue daily trainers"})
     brand = fields.String(allow_none=True, validate=_NAME)
     model = fields.String(allow_none=True, validate=_NAME)
-    first_used_on = fields.Date(metadata={"description": "Local date of the first run in them."})
+    first_used_on = Day(metadata={"description": "Local date of the first run in them."})
     initial_distance_m = fields.Integer(
         validate=validate.Range(0, shoes.MAX_INITIAL_DISTANCE_M),
         metadata={"description": "Distance already on them when added (pre-owned pairs)."})
@@ -30,8 +31,7 @@ class ShoeCreateSchema(ShoeChangeSchema):
 
 
 class RetireSchema(Schema):
-    retired_at = fields.AwareDateTime(
-        metadata={"description": "When they were retired; now if left out."})
+    retired_at = Instant(metadata={"description": "When they were retired; now if left out."})
 
 
 class ShoeSchema(Schema):
