@@ -38,6 +38,7 @@ class Settings:
     nightly_hour: int
     nightly_chunk_size: int
     dispatch_interval_s: int
+    reminder_interval_s: int
     weekly_jump_threshold: float
 
     @property
@@ -83,6 +84,7 @@ class Settings:
             nightly_hour=reader.get("NIGHTLY_HOUR", _hour, 3),
             nightly_chunk_size=reader.get("NIGHTLY_CHUNK_SIZE", _positive_int, 1000),
             dispatch_interval_s=reader.get("DISPATCH_INTERVAL_S", _positive_int, 900),
+            reminder_interval_s=reader.get("REMINDER_INTERVAL_S", _positive_int, 60),
             weekly_jump_threshold=reader.get("WEEKLY_JUMP_THRESHOLD", _fraction, 0.30),
         )
         secret_key = reader.get("SECRET_KEY", str, None)

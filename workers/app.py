@@ -12,12 +12,13 @@ from kombu import Queue
 from service.config import Settings
 
 # One queue per kind of work, so a slow night never holds up housekeeping (and vice versa).
-QUEUES = ("default", "nightly")
+QUEUES = ("default", "nightly", "reminders")
 ROUTES = {
     "nightly.*": {"queue": "nightly"},
+    "reminders.*": {"queue": "reminders"},
     "maintenance.*": {"queue": "default"},
 }
-TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly")
+TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.tasks.reminders")
 # Longer than any countdown or retry delay we use: a Redis message not acknowledged within this
 # time is handed to another worker (celery #7651: set it in every transport option, not one).
 VISIBILITY_TIMEOUT_S = 2 * 3600
@@ -52,6 +53,11 @@ def create_celery(settings: Settings) -> Celery:
             },
             # Every few minutes in UTC, never a local-time crontab (celery #1604): the planner
             # asks which athletes' local night has passed.
+            "reminders-sweep": {
+                "task": "reminders.sweep",
+                "schedule": float(settings.reminder_interval_s),
+                "options": {"expires": float(settings.reminder_interval_s)},
+            },
             "nightly-dispatch": {
                 "task": "nightly.dispatch",
                 "schedule": float(settings.dispatch_interval_s),

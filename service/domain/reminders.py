@@ -1,0 +1,138 @@
+"""Stretch reminders after runs: the sweep beat runs every minute.
+
+DESIGN (C): remind 10 minutes after a run ends if it arrived within 60 minutes of its end and no
+exercise check-in came after it; a run synced later gets one evening nudge before quiet hours, at
+most one a day; at most one reminder per run. Nothing while the latest pain check-in has severity 7
+or more. The routine comes from the athlete's pain locations of the last 14 days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.bulk import among
+from service.domain import notifications, stretch
+from service.models import Account, Checkin
+
+DELAY = timedelta(minutes=10)
+ON_TIME = timedelta(minutes=60)
+LOOKBACK = timedelta(hours=25)  # runs that arrived since then are considered
+PAIN_WINDOW = timedelta(days=14)
+SEVERE = 7
+EVENING_BEFORE_QUIET = timedelta(minutes=90)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    reminders: int
+    evening_nudges: int
+
+
+def sweep(session: Session, now: datetime) -> SweepResult:
+    """Write every reminder that is due now; safe to run any number of times."""
+    runs = _recent_runs(session, now)
+    if not runs:
+        return SweepResult(0, 0)
+    athlete_ids = list({run.athlete_id for run in runs})
+    athletes = {a.id: a for a in session.connection().execute(
+        select(Account.id, Account.timezone, Account.units, Account.quiet_hours_start,
+               Account.quiet_hours_end).where(among(session, Account.id, athlete_ids)))}
+    pains, exercises = _pain_and_exercise(session, athlete_ids, now)
+
+    drafts: list[notifications.Draft] = []
+    for run in runs:
+        end = run.occurred_at + timedelta(seconds=run.duration_s)
+        if end + DELAY > now:
+            continue
+        if any(moment > end for moment in exercises.get(run.athlete_id, [])):
+            continue  # stretched or did core work after it: nothing to remind
+        athlete_pains = pains.get(run.athlete_id, [])
+        if athlete_pains and athlete_pains[-1][1] >= SEVERE:
+            continue  # severe pain: not the moment for a routine (see triage)
+        athlete = athletes[run.athlete_id]
+        routine = stretch.pick([location for _, _, location in athlete_pains])
+        if run.created_at - end <= ON_TIME:
+            drafts.append(_reminder(athlete, run, routine, now))
+        else:
+            nudge = _evening_nudge(athlete, routine, now)
+            if nudge is not None:
+                drafts.append(nudge)
+    written = notifications.write(session, drafts, now)
+    return SweepResult(written.count("stretch_reminder"), written.count("stretch_evening"))
+
+
+def _recent_runs(session: Session, now: datetime) -> list[Any]:
+    c = Checkin.__table__.c
+    return session.connection().execute(
+        select(c.id, c.athlete_id, c.occurred_at, c.duration_s, c.created_at)
+        .where(c.kind == "run", c.deleted_at.is_(None), c.created_at >= now - LOOKBACK,
+               c.occurred_at <= now)
+    ).all()
+
+
+def _pain_and_exercise(session: Session, athlete_ids: list[uuid.UUID], now: datetime
+                       ) -> tuple[dict[uuid.UUID, list], dict[uuid.UUID, list[datetime]]]:
+    """Recent pain (time, severity, location; oldest first) and exercise times per athlete."""
+    c = Checkin.__table__.c
+    rows = session.connection().execute(
+        select(c.athlete_id, c.kind, c.occurred_at, c.severity, c.location)
+        .where(among(session, c.athlete_id, athlete_ids), c.kind.in_(("pain", "exercise")),
+               c.deleted_at.is_(None), c.occurred_at >= now - PAIN_WINDOW)
+        .order_by(c.occurred_at))
+    pains: dict[uuid.UUID, list] = defaultdict(list)
+    exercises: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+    for athlete_id, kind, moment, severity, location in rows:
+        if kind == "pain":
+            pains[athlete_id].append((moment, severity, location))
+        else:
+            exercises[athlete_id].append(moment)
+    return pains, exercises
+
+
+def _routine_text(routine: list) -> tuple[str, int]:
+    names = [item.name for item in routine]
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    return listed, sum(item.minutes for item in routine)
+
+
+def _reminder(athlete: Any, run: Any, routine: list, now: datetime) -> notifications.Draft:
+    listed, minutes = _routine_text(routine)
+    body = (f"Nice run. About {minutes} minutes now, while you are warm: {listed}. Hold "
+            f"stretches 20 to 30 s, 2 to 4 times; do the strength moves slowly.")
+    return notifications.Draft(
+        athlete.id, "stretch_reminder", f"stretch_reminder:{run.id}", "Stretch after your run",
+        body, notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
+                                          athlete.quiet_hours_end),
+        {"rule": "stretch_reminder", "run_id": str(run.id),
+         "routine_ids": [item.id for item in routine], "minutes": minutes, "evidence": "E"},
+    )
+
+
+def _evening_nudge(athlete: Any, routine: list, now: datetime) -> notifications.Draft | None:
+    """One nudge in the evening for runs synced late, or none if the evening has passed."""
+    zone = ZoneInfo(athlete.timezone)
+    local = now.astimezone(zone)
+    evening = (datetime.combine(local.date(), athlete.quiet_hours_start, tzinfo=zone)
+               - EVENING_BEFORE_QUIET)
+    quiet = datetime.combine(local.date(), athlete.quiet_hours_start, tzinfo=zone)
+    if local >= quiet or local.time() < athlete.quiet_hours_end:
+        return None  # too late for this evening; the next run will bring its own reminder
+    listed, minutes = _routine_text(routine)
+    day: date = local.date()
+    return notifications.Draft(
+        athlete.id, "stretch_evening", f"stretch_evening:{day.isoformat()}",
+        "A few minutes for your back tonight",
+        f"You ran today: about {minutes} minutes this evening helps: {listed}.",
+        max(evening.astimezone(UTC), now),
+        {"rule": "stretch_evening", "routine_ids": [item.id for item in routine],
+         "minutes": minutes, "evidence": "E"},
+    )
+

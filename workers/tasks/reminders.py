@@ -1,0 +1,25 @@
+"""Stretch reminders: a sweep every minute over runs that arrived recently."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from service.clock import utcnow
+from service.domain import reminders
+from workers.app import app
+from workers.database import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="reminders.sweep", acks_late=True, reject_on_worker_lost=True, time_limit=120)
+def sweep(now: str | None = None) -> dict[str, int]:
+    """Write every stretch reminder due now. Idempotent: dedupe keys per run and per evening."""
+    moment = datetime.fromisoformat(now) if now else utcnow()
+    with session_scope() as session:
+        result = reminders.sweep(session, moment)
+        session.commit()
+    if result.reminders or result.evening_nudges:
+        log.info("reminders written: %s", result)
+    return {"reminders": result.reminders, "evening_nudges": result.evening_nudges}
