@@ -40,6 +40,7 @@ class Settings:
     dispatch_interval_s: int
     reminder_interval_s: int
     weekly_jump_threshold: float
+    webpush_hosts: tuple[str, ...]
 
     @property
     def embedded(self) -> bool:
@@ -86,6 +87,7 @@ class Settings:
             dispatch_interval_s=reader.get("DISPATCH_INTERVAL_S", _positive_int, 900),
             reminder_interval_s=reader.get("REMINDER_INTERVAL_S", _positive_int, 60),
             weekly_jump_threshold=reader.get("WEEKLY_JUMP_THRESHOLD", _fraction, 0.30),
+            webpush_hosts=reader.get("WEBPUSH_HOSTS", _host_list, WEBPUSH_HOSTS),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
@@ -122,6 +124,17 @@ def _embedded_secret_key(data_dir: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+WEBPUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com",
+                 "*.notify.windows.com")
+
+
+def _host_list(raw: str) -> tuple[str, ...]:
+    hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
+    if not hosts or any("/" in h or " " in h for h in hosts):
+        raise ValueError("must be a comma-separated list of host names")
+    return hosts
 
 
 def _hour(raw: str) -> int:

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, request
 from service.api.auth.routes import blp as auth_blp
 from service.api.checkins.routes import blp as checkins_blp
 from service.api.context import EXTENSION_KEY, AppState, close_db
+from service.api.devices.routes import blp as devices_blp
 from service.api.extension import BEARER, Api
 from service.api.health.routes import blp as health_blp
 from service.api.load.routes import blp as load_blp
@@ -22,7 +23,7 @@ from service.domain.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, shoes_blp, checkins_blp, load_blp, notifications_blp,
-              routines_blp, health_blp)
+              routines_blp, devices_blp, health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:

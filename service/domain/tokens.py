@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from service.domain import scopes as scope_names
 from service.domain.errors import Invalid, NotFound, Unauthenticated
-from service.models import Account, AuthSession, PersonalAccessToken, RefreshToken
+from service.models import Account, AuthSession, Device, PersonalAccessToken, RefreshToken
 
 JWT_ALGORITHM = "HS256"
 JWT_ISSUER = "backstride"
@@ -120,6 +120,7 @@ def sign_out(session: Session, refresh_token: str, now: datetime) -> None:
     row = _refresh_row(session, refresh_token)
     if row is not None and row.session.revoked_at is None:
         _revoke_session(row.session, now, reason="logout")
+        session.execute(delete(Device).where(Device.session_id == row.session.id))
 
 
 def authenticate_bearer(session: Session, policy: TokenPolicy, token: str,

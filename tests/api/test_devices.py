@@ -1,0 +1,102 @@
+"""Phones and browsers register for pushes; hostile endpoints are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api import create_app
+from tests.conftest import make_settings
+from tests.runners import PASSWORD, assert_problem, sign_up
+
+KEYS = {"p256dh": "B" + "x" * 86, "auth": "a" * 22}
+
+
+def subscription(endpoint):
+    return {"kind": "webpush", "subscription": {"endpoint": endpoint, "keys": KEYS}}
+
+
+def test_each_kind_of_push_target_registers_and_lists_without_secrets(client):
+    runner = sign_up(client)
+    for body in (subscription("https://fcm.googleapis.com/fcm/send/abc123"),
+                 {"kind": "fcm", "token": "fcm-token-0123456789"},
+                 {"kind": "apns", "token": "a" * 64, "label": "Sam's iPhone"},
+                 {"kind": "expo", "token": "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"}):
+        response = runner.post("/v1/devices", json=body)
+        assert response.status_code == 201, response.get_json()
+    again = runner.post("/v1/devices", json={"kind": "fcm", "token": "fcm-token-0123456789"})
+    assert again.status_code == 200, "registering the same token again updates it"
+
+    listed = runner.get("/v1/devices").get_json()["items"]
+    assert sorted(d["kind"] for d in listed) == ["apns", "expo", "fcm", "webpush"]
+    text = str(listed)
+    assert "fcm-token-0123456789" not in text and KEYS["auth"] not in text
+    assert {d["hint"] for d in listed} >= {"fcm.googleapis.com", "…456789"}
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://fcm.googleapis.com/fcm/send/abc",  # not https
+    "https://10.0.0.5/push/abc",  # private
+    "https://169.254.169.254/latest/meta-data",  # link-local (cloud metadata)
+    "https://127.0.0.1:8443/push",  # loopback, not on the default list
+    "https://[::1]/push",
+    "https://attacker.example/push",  # not a push service
+])
+def test_web_push_endpoints_must_be_https_push_services(client, endpoint):
+    runner = sign_up(client)
+    assert_problem(runner.post("/v1/devices", json=subscription(endpoint)), 422, "endpoint")
+    assert runner.get("/v1/devices").get_json()["items"] == []
+
+
+def test_the_allow_list_is_a_setting(database, tmp_path):
+    app = create_app(make_settings(database.url, tmp_path, webpush_hosts="127.0.0.1"))
+    runner = sign_up(app.test_client())
+    response = runner.post("/v1/devices", json=subscription("https://127.0.0.1:8443/push/x"))
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    ({"kind": "fcm"}, "token"),
+    ({"kind": "fcm", "token": "t", "subscription": subscription("https://x/y")["subscription"]},
+     "subscription"),
+    ({"kind": "webpush", "token": "t"}, "subscription"),
+    ({"kind": "pager", "token": "t"}, "kind"),
+    ({"kind": "webpush", "subscription": {"endpoint": "https://fcm.googleapis.com/x",
+                                          "keys": {"p256dh": "short", "auth": "a"}}},
+     "subscription"),
+])
+def test_malformed_registrations_are_named(client, body, named):
+    runner = sign_up(client)
+    assert_problem(runner.post("/v1/devices", json=body), 422, named)
+
+
+def test_a_token_belongs_to_whoever_registered_it_last(client):
+    old_owner, new_owner = sign_up(client), sign_up(client)
+    old_owner.post("/v1/devices", json={"kind": "expo", "token": "ExponentPushToken[shared]"})
+    taken = new_owner.post("/v1/devices", json={"kind": "expo",
+                                                "token": "ExponentPushToken[shared]"})
+    assert taken.status_code == 201
+    assert old_owner.get("/v1/devices").get_json()["items"] == []
+    assert len(new_owner.get("/v1/devices").get_json()["items"]) == 1
+
+
+def test_signing_out_removes_that_phones_push_targets(client):
+    runner = sign_up(client)
+    runner.post("/v1/devices", json={"kind": "fcm", "token": "phone-token"})
+    assert len(runner.get("/v1/devices").get_json()["items"]) == 1
+    client.post("/v1/auth/logout", json={"refresh_token": runner.refresh_token})
+
+    tokens = client.post("/v1/auth/token", json={"email": runner.email, "password": PASSWORD})
+    signed_in_again = {"Authorization": f"Bearer {tokens.get_json()['access_token']}"}
+    assert client.get("/v1/devices", headers=signed_in_again).get_json()["items"] == []
+
+
+def test_other_athletes_devices_are_404_and_tokens_cannot_register(client):
+    owner, stranger = sign_up(client), sign_up(client)
+    device = owner.post("/v1/devices", json={"kind": "apns", "token": "b" * 64}).get_json()
+    assert_problem(stranger.delete(f"/v1/devices/{device['id']}"), 404)
+    assert len(owner.get("/v1/devices").get_json()["items"]) == 1
+    pat = owner.post("/v1/me/tokens", json={"name": "script",
+                                            "scopes": ["profile:read"]}).get_json()["token"]
+    assert_problem(client.post("/v1/devices", json={"kind": "fcm", "token": "x"},
+                               headers={"Authorization": f"Bearer {pat}"}), 403)
+    assert owner.delete(f"/v1/devices/{device['id']}").status_code == 204
