@@ -41,6 +41,9 @@ class Settings:
     reminder_interval_s: int
     weekly_jump_threshold: float
     webpush_hosts: tuple[str, ...]
+    expo_push_url: str
+    expo_access_token: str | None
+    push_timeout_s: int
 
     @property
     def embedded(self) -> bool:
@@ -88,6 +91,10 @@ class Settings:
             reminder_interval_s=reader.get("REMINDER_INTERVAL_S", _positive_int, 60),
             weekly_jump_threshold=reader.get("WEEKLY_JUMP_THRESHOLD", _fraction, 0.30),
             webpush_hosts=reader.get("WEBPUSH_HOSTS", _host_list, WEBPUSH_HOSTS),
+            expo_push_url=reader.get("EXPO_PUSH_URL", _url,
+                                     "https://exp.host/--/api/v2/push/send"),
+            expo_access_token=reader.get("EXPO_ACCESS_TOKEN", str, None),
+            push_timeout_s=reader.get("PUSH_TIMEOUT_S", _positive_int, 10),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
@@ -135,6 +142,12 @@ def _host_list(raw: str) -> tuple[str, ...]:
     if not hosts or any("/" in h or " " in h for h in hosts):
         raise ValueError("must be a comma-separated list of host names")
     return hosts
+
+
+def _url(raw: str) -> str:
+    if not raw.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return raw
 
 
 def _hour(raw: str) -> int:

@@ -12,13 +12,15 @@ from kombu import Queue
 from service.config import Settings
 
 # One queue per kind of work, so a slow night never holds up housekeeping (and vice versa).
-QUEUES = ("default", "nightly", "reminders")
+QUEUES = ("default", "nightly", "reminders", "push")
 ROUTES = {
+    "push.*": {"queue": "push"},
     "nightly.*": {"queue": "nightly"},
     "reminders.*": {"queue": "reminders"},
     "maintenance.*": {"queue": "default"},
 }
-TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.tasks.reminders")
+TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.tasks.reminders",
+                "workers.tasks.push")
 # Longer than any countdown or retry delay we use: a Redis message not acknowledged within this
 # time is handed to another worker (celery #7651: set it in every transport option, not one).
 VISIBILITY_TIMEOUT_S = 2 * 3600
@@ -53,6 +55,11 @@ def create_celery(settings: Settings) -> Celery:
             },
             # Every few minutes in UTC, never a local-time crontab (celery #1604): the planner
             # asks which athletes' local night has passed.
+            "push-sweep": {
+                "task": "push.sweep",
+                "schedule": float(settings.reminder_interval_s),
+                "options": {"expires": float(settings.reminder_interval_s)},
+            },
             "reminders-sweep": {
                 "task": "reminders.sweep",
                 "schedule": float(settings.reminder_interval_s),

@@ -4,6 +4,7 @@ from service.models.account import Account
 from service.models.auth import AuthSession, PersonalAccessToken, RefreshToken
 from service.models.base import Base
 from service.models.checkin import Checkin
+from service.models.delivery import Delivery
 from service.models.device import Device
 from service.models.nightly import NightlyLog, NightlyState
 from service.models.notification import Notification
@@ -15,6 +16,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "Checkin",
+    "Delivery",
     "Device",
     "IdempotencyRecord",
     "NightlyLog",

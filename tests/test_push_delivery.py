@@ -1,0 +1,141 @@
+"""Notifications reach devices once, gone tokens are dropped, busy services are retried."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from service.db import make_engine, make_session_factory
+from service.domain import deliveries, devices, notifications
+from service.models import Delivery, Device
+from tests.fake_push import ACCESS_TOKEN, FakeExpo
+from tests.nightly_stories import runner
+from workers.push.expo import ExpoProvider
+from workers.push.send import send_due
+
+
+@pytest.fixture
+def session(database):
+    engine = make_engine(database.url)
+    with make_session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def expo():
+    with FakeExpo() as fake:
+        yield fake
+
+
+def provider(fake):
+    return {"expo": ExpoProvider(fake.url, ACCESS_TOKEN, timeout_s=5)}
+
+
+def athlete_with(session, *tokens, kind="expo"):
+    athlete = runner(session, f"{uuid.uuid4()}@example.org")
+    for token in tokens:
+        devices.register(session, athlete, None, kind=kind, address=token)
+    session.commit()
+    return athlete
+
+
+def notify(session, athlete, *, due=True, key="run_spike:1"):
+    now = datetime.now(UTC)
+    notifications.write(session, [notifications.Draft(
+        athlete.id, "run_spike", key, "Big step up", "Keep the next long run under 11 km.",
+        now - timedelta(minutes=1) if due else now + timedelta(hours=8), {})], now)
+    session.commit()
+
+
+def statuses(session):
+    return sorted(session.scalars(select(Delivery.status)))
+
+
+def test_a_due_notification_reaches_each_device_once_with_a_collapse_key(session, expo):
+    athlete = athlete_with(session, "ExponentPushToken[phone]", "ExponentPushToken[tablet]")
+    notify(session, athlete)
+
+    for _ in range(2):  # the same job twice: nothing is sent twice
+        deliveries.plan(session, datetime.now(UTC), ["expo"])
+        session.commit()
+        send_due(session, provider(expo))
+
+    assert expo.problems == []
+    assert sorted(m["to"] for m in expo.received) == ["ExponentPushToken[phone]",
+                                                      "ExponentPushToken[tablet]"]
+    assert {m["collapseId"] for m in expo.received} == {
+        str(session.scalar(select(Delivery.notification_id)))}
+    assert statuses(session) == ["sent", "sent"]
+
+
+def test_nothing_is_pushed_before_quiet_hours_end_or_to_unconfigured_providers(session, expo):
+    quiet = athlete_with(session, "ExponentPushToken[asleep]")
+    notify(session, quiet, due=False)
+    web = athlete_with(session, "fcm-token", kind="fcm")
+    notify(session, web)
+    assert deliveries.plan(session, datetime.now(UTC), ["expo"]) == 0
+
+
+def test_a_gone_token_disables_its_device(session, expo):
+    athlete = athlete_with(session, "ExponentPushToken[gone]")
+    notify(session, athlete)
+    deliveries.plan(session, datetime.now(UTC), ["expo"])
+    session.commit()
+    send_due(session, provider(expo))
+
+    device = session.scalar(select(Device))
+    assert device.disabled_at is not None and device.disabled_reason == "DeviceNotRegistered"
+    assert statuses(session) == ["gone"]
+    notify(session, athlete, key="run_spike:2")
+    assert deliveries.plan(session, datetime.now(UTC), ["expo"]) == 0, "no more pushes to it"
+
+
+def test_a_busy_service_is_retried_after_its_retry_after(session, expo):
+    athlete = athlete_with(session, "ExponentPushToken[busy]")
+    notify(session, athlete)
+    deliveries.plan(session, datetime.now(UTC), ["expo"])
+    session.commit()
+    before = datetime.now(UTC)
+    send_due(session, provider(expo))
+
+    delivery = session.scalar(select(Delivery))
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert delivery.next_attempt_at >= before + timedelta(seconds=120)
+
+
+def test_a_service_that_stays_down_is_given_up_after_six_attempts(session, expo):
+    athlete = athlete_with(session, "ExponentPushToken[down]")
+    notify(session, athlete)
+    deliveries.plan(session, datetime.now(UTC), ["expo"])
+    session.commit()
+    for _ in range(deliveries.MAX_ATTEMPTS):
+        session.execute(update(Delivery).values(next_attempt_at=datetime.now(UTC)))
+        session.commit()
+        send_due(session, provider(expo))
+    assert len(expo.received) == deliveries.MAX_ATTEMPTS
+    assert statuses(session) == ["dead"]
+
+
+def test_a_delivery_left_sending_by_a_dead_worker_is_put_back(session):
+    athlete = athlete_with(session, "ExponentPushToken[phone]")
+    notify(session, athlete)
+    now = datetime.now(UTC)
+    deliveries.plan(session, now, ["expo"])
+    assert len(deliveries.claim(session, now)) == 1
+    session.commit()
+    assert deliveries.release_stuck(session, now + timedelta(minutes=4)) == 0, "still sending"
+    assert deliveries.release_stuck(session, now + timedelta(minutes=6)) == 1
+    session.commit()
+    assert statuses(session) == ["pending"]
+
+
+def test_backoff_doubles_with_jitter_and_respects_retry_after():
+    assert deliveries.backoff_s(1, jitter=lambda: 0.5) == 30
+    assert deliveries.backoff_s(3, jitter=lambda: 0.5) == 120
+    assert deliveries.backoff_s(1, jitter=lambda: 0.0) == 15
+    assert deliveries.backoff_s(20, jitter=lambda: 0.5) == deliveries.MAX_BACKOFF_S
+    assert deliveries.backoff_s(1, retry_after_s=300, jitter=lambda: 0.5) == 300

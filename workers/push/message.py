@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from service.models import Notification
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    data: dict[str, Any]
+    # The same key on a re-send makes the phone replace, not repeat, what it shows.
+    collapse_key: str
+
+    @classmethod
+    def of(cls, notification: Notification) -> Message:
+        return cls(notification.title, notification.body,
+                   {"notification_id": str(notification.id), "kind": notification.kind},
+                   str(notification.id))

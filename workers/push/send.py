@@ -1,0 +1,45 @@
+"""Claim, send, record: the loop push.deliver and push.sweep share."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from service.clock import utcnow
+from service.config import Settings
+from service.domain import deliveries
+from service.models import Device
+from workers.push.expo import ExpoProvider
+from workers.push.message import Message
+
+
+class Provider(Protocol):
+    kind: str
+
+    def send(self, device: Device, message: Message) -> deliveries.Outcome: ...
+
+
+def providers(settings: Settings) -> dict[str, Provider]:
+    """The providers this deployment can send through (others' devices get inbox only)."""
+    return {"expo": ExpoProvider(settings.expo_push_url, settings.expo_access_token,
+                                 settings.push_timeout_s)}
+
+
+def send_due(session: Session, available: Mapping[str, Provider],
+             notification_id: uuid.UUID | None = None) -> dict[str, int]:
+    """Send what is due, one claimed batch at a time; each claim is committed before sending."""
+    counts: dict[str, int] = {}
+    while True:
+        claimed = deliveries.claim(session, utcnow(), notification_id)
+        session.commit()
+        if not claimed:
+            return counts
+        for item in claimed:
+            outcome = available[item.device.kind].send(item.device,
+                                                       Message.of(item.notification))
+            status = deliveries.record(session, item.delivery_id, outcome, utcnow())
+            session.commit()
+            counts[status] = counts.get(status, 0) + 1
