@@ -137,6 +137,25 @@ def up(port: int) -> None:
 
 
 @cli.group()
+def push() -> None:
+    """Push notification set-up."""
+
+
+@push.command("vapid-keys")
+def push_vapid_keys() -> None:
+    """Make a VAPID key pair for Web Push.
+
+    Set the private key as BACKSTRIDE_VAPID_PRIVATE_KEY; give the public key to the web app as its
+    applicationServerKey.
+    """
+    from workers.push.webpush import generate_keys
+
+    private, public = generate_keys()
+    click.echo(f"BACKSTRIDE_VAPID_PRIVATE_KEY={private}")
+    click.echo(f"application server public key: {public}")
+
+
+@cli.group()
 def jobs() -> None:
     """Run a worker job now, in this process."""
 

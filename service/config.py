@@ -44,6 +44,9 @@ class Settings:
     expo_push_url: str
     expo_access_token: str | None
     push_timeout_s: int
+    vapid_private_key: str | None
+    vapid_subject: str
+    push_ca_bundle: str | None
 
     @property
     def embedded(self) -> bool:
@@ -95,6 +98,10 @@ class Settings:
                                      "https://exp.host/--/api/v2/push/send"),
             expo_access_token=reader.get("EXPO_ACCESS_TOKEN", str, None),
             push_timeout_s=reader.get("PUSH_TIMEOUT_S", _positive_int, 10),
+            vapid_private_key=reader.get("VAPID_PRIVATE_KEY", str, None),
+            vapid_subject=reader.get("VAPID_SUBJECT", _vapid_subject,
+                                     "mailto:ops@backstride.invalid"),
+            push_ca_bundle=reader.get("PUSH_CA_BUNDLE", str, None),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
@@ -142,6 +149,12 @@ def _host_list(raw: str) -> tuple[str, ...]:
     if not hosts or any("/" in h or " " in h for h in hosts):
         raise ValueError("must be a comma-separated list of host names")
     return hosts
+
+
+def _vapid_subject(raw: str) -> str:
+    if not raw.startswith(("mailto:", "https://")):
+        raise ValueError("must be a mailto: or https: contact (RFC 8292)")
+    return raw
 
 
 def _url(raw: str) -> str:

@@ -12,9 +12,11 @@ from service.db import make_engine, make_session_factory
 from service.domain import deliveries, devices, notifications
 from service.models import Delivery, Device
 from tests.fake_push import ACCESS_TOKEN, FakeExpo
+from tests.fake_webpush import FakeWebPush
 from tests.nightly_stories import runner
 from workers.push.expo import ExpoProvider
 from workers.push.send import send_due
+from workers.push.webpush import WebPushProvider, generate_keys
 
 
 @pytest.fixture
@@ -139,3 +141,65 @@ def test_backoff_doubles_with_jitter_and_respects_retry_after():
     assert deliveries.backoff_s(1, jitter=lambda: 0.0) == 15
     assert deliveries.backoff_s(20, jitter=lambda: 0.5) == deliveries.MAX_BACKOFF_S
     assert deliveries.backoff_s(1, retry_after_s=300, jitter=lambda: 0.5) == 300
+
+
+@pytest.fixture
+def web(tmp_path):
+    with FakeWebPush(tmp_path) as fake:
+        yield fake
+
+
+def webpush_provider(fake, private_key):
+    return {"webpush": WebPushProvider(private_key, "mailto:ops@example.org", ("127.0.0.1",),
+                                       timeout_s=5, ca_bundle=str(fake.cert))}
+
+
+def subscribed(session, fake, *names):
+    athlete = runner(session, f"{uuid.uuid4()}@example.org")
+    for name in names:
+        sub = fake.subscribe(name)
+        devices.register(session, athlete, None, kind="webpush", address=sub["endpoint"],
+                         p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"],
+                         allowed_hosts=("127.0.0.1",))
+    session.commit()
+    return athlete
+
+
+def test_web_push_is_encrypted_signed_kept_for_offline_phones_and_collapsible(session, web):
+    private_key, _public = generate_keys()
+    athlete = subscribed(session, web, "laptop", "phone")
+    notify(session, athlete)
+    deliveries.plan(session, datetime.now(UTC), ["webpush"])
+    session.commit()
+
+    send_due(session, webpush_provider(web, private_key))
+
+    assert web.problems == []
+    assert sorted(m["path"] for m in web.received) == ["/push/laptop", "/push/phone"]
+    assert {m["title"] for m in web.received} == {"Big step up"}
+    assert len({m["topic"] for m in web.received}) == 1, "one collapse key per notification"
+    assert statuses(session) == ["sent", "sent"]
+
+
+def test_web_push_gone_and_busy_answers(session, web):
+    private_key, _public = generate_keys()
+    athlete = subscribed(session, web, "gone", "busy")
+    notify(session, athlete)
+    deliveries.plan(session, datetime.now(UTC), ["webpush"])
+    session.commit()
+    send_due(session, webpush_provider(web, private_key))
+    assert statuses(session) == ["gone", "pending"]
+    disabled = session.scalars(select(Device.disabled_reason)
+                               .where(Device.disabled_at.is_not(None))).all()
+    assert disabled == ["webpush: HTTP 410"]
+
+
+def test_vapid_keys_come_from_the_cli():
+    from click.testing import CliRunner
+
+    from service.cli import cli
+
+    output = CliRunner().invoke(cli, ["push", "vapid-keys"]).output
+    assert output.startswith("BACKSTRIDE_VAPID_PRIVATE_KEY=")
+    private = output.splitlines()[0].split("=", 1)[1]
+    assert WebPushProvider(private, "mailto:ops@example.org", (), 5).vapid is not None

@@ -14,6 +14,7 @@ from service.domain import deliveries
 from service.models import Device
 from workers.push.expo import ExpoProvider
 from workers.push.message import Message
+from workers.push.webpush import WebPushProvider
 
 
 class Provider(Protocol):
@@ -24,8 +25,15 @@ class Provider(Protocol):
 
 def providers(settings: Settings) -> dict[str, Provider]:
     """The providers this deployment can send through (others' devices get inbox only)."""
-    return {"expo": ExpoProvider(settings.expo_push_url, settings.expo_access_token,
-                                 settings.push_timeout_s)}
+    available: dict[str, Provider] = {
+        "expo": ExpoProvider(settings.expo_push_url, settings.expo_access_token,
+                             settings.push_timeout_s),
+    }
+    if settings.vapid_private_key:
+        available["webpush"] = WebPushProvider(
+            settings.vapid_private_key, settings.vapid_subject, settings.webpush_hosts,
+            settings.push_timeout_s, settings.push_ca_bundle)
+    return available
 
 
 def send_due(session: Session, available: Mapping[str, Provider],
