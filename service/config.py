@@ -47,6 +47,9 @@ class Settings:
     vapid_private_key: str | None
     vapid_subject: str
     push_ca_bundle: str | None
+    fcm_project_id: str | None
+    fcm_service_account_file: str | None
+    fcm_url: str
 
     @property
     def embedded(self) -> bool:
@@ -102,6 +105,9 @@ class Settings:
             vapid_subject=reader.get("VAPID_SUBJECT", _vapid_subject,
                                      "mailto:ops@backstride.invalid"),
             push_ca_bundle=reader.get("PUSH_CA_BUNDLE", str, None),
+            fcm_project_id=reader.get("FCM_PROJECT_ID", str, None),
+            fcm_service_account_file=reader.get("FCM_SERVICE_ACCOUNT_FILE", _existing_file, None),
+            fcm_url=reader.get("FCM_URL", _url, "https://fcm.googleapis.com"),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
@@ -149,6 +155,12 @@ def _host_list(raw: str) -> tuple[str, ...]:
     if not hosts or any("/" in h or " " in h for h in hosts):
         raise ValueError("must be a comma-separated list of host names")
     return hosts
+
+
+def _existing_file(raw: str) -> str:
+    if not Path(raw).is_file():
+        raise ValueError("no such file")
+    return raw
 
 
 def _vapid_subject(raw: str) -> str:

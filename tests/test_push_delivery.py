@@ -11,10 +11,12 @@ from sqlalchemy import select, update
 from service.db import make_engine, make_session_factory
 from service.domain import deliveries, devices, notifications
 from service.models import Delivery, Device
+from tests.fake_fcm import PROJECT, FakeFcm
 from tests.fake_push import ACCESS_TOKEN, FakeExpo
 from tests.fake_webpush import FakeWebPush
 from tests.nightly_stories import runner
 from workers.push.expo import ExpoProvider
+from workers.push.fcm import FcmProvider
 from workers.push.send import send_due
 from workers.push.webpush import WebPushProvider, generate_keys
 
@@ -203,3 +205,29 @@ def test_vapid_keys_come_from_the_cli():
     assert output.startswith("BACKSTRIDE_VAPID_PRIVATE_KEY=")
     private = output.splitlines()[0].split("=", 1)[1]
     assert WebPushProvider(private, "mailto:ops@example.org", (), 5).vapid is not None
+
+
+def test_fcm_signs_in_once_sends_v1_messages_and_drops_gone_tokens(session, tmp_path):
+    with FakeFcm(tmp_path) as fcm:
+        athlete = athlete_with(session, "fcm-token[phone]", "fcm-token[gone]",
+                               "fcm-token[busy]", kind="fcm")
+        notify(session, athlete)
+        deliveries.plan(session, datetime.now(UTC), ["fcm"])
+        session.commit()
+        available = {"fcm": FcmProvider(str(fcm.account_file), PROJECT, fcm.url, timeout_s=5)}
+
+        send_due(session, available)
+
+        assert fcm.problems == []
+        assert fcm.tokens_issued == 1, "one access token for all three sends"
+        assert sorted(m["token"] for m in fcm.received) == [
+            "fcm-token[busy]", "fcm-token[gone]", "fcm-token[phone]"]
+        assert {m["android"]["collapse_key"] for m in fcm.received} == {
+            str(session.scalar(select(Delivery.notification_id)))}
+        by_status = dict(session.execute(select(Device.address, Delivery.status)
+                                         .join(Delivery, Delivery.device_id == Device.id)).all())
+        assert by_status == {"fcm-token[phone]": "sent", "fcm-token[gone]": "gone",
+                             "fcm-token[busy]": "pending"}
+        busy = session.scalar(select(Delivery).join(Device, Delivery.device_id == Device.id)
+                              .where(Device.address == "fcm-token[busy]"))
+        assert busy.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=85)

@@ -13,6 +13,7 @@ from service.config import Settings
 from service.domain import deliveries
 from service.models import Device
 from workers.push.expo import ExpoProvider
+from workers.push.fcm import FcmProvider
 from workers.push.message import Message
 from workers.push.webpush import WebPushProvider
 
@@ -33,6 +34,11 @@ def providers(settings: Settings) -> dict[str, Provider]:
         available["webpush"] = WebPushProvider(
             settings.vapid_private_key, settings.vapid_subject, settings.webpush_hosts,
             settings.push_timeout_s, settings.push_ca_bundle)
+    if settings.fcm_project_id and settings.fcm_service_account_file:
+        available["fcm"] = FcmProvider(settings.fcm_service_account_file,
+                                       settings.fcm_project_id, settings.fcm_url,
+                                       settings.push_timeout_s,
+                                       settings.push_ca_bundle or True)
     return available
 
 
