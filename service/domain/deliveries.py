@@ -80,15 +80,18 @@ def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = N
                  .with_for_update(skip_locked=True))
     if notification_id is not None:
         statement = statement.where(Delivery.notification_id == notification_id)
-    claimed = []
-    for delivery in session.scalars(statement):
+    rows = list(session.scalars(statement))
+    if not rows:
+        return []
+    found = {row.id: row for row in session.scalars(
+        select(Device).where(Device.id.in_({r.device_id for r in rows})))}
+    found.update({row.id: row for row in session.scalars(
+        select(Notification).where(Notification.id.in_({r.notification_id for r in rows})))})
+    for delivery in rows:
         delivery.status, delivery.attempts = SENDING, delivery.attempts + 1
         delivery.next_attempt_at = now  # while sending: when it was claimed
-        device = session.get(Device, delivery.device_id)
-        notification = session.get(Notification, delivery.notification_id)
-        claimed.append(Claimed(delivery.id, device, notification))
     session.flush()
-    return claimed
+    return [Claimed(d.id, found[d.device_id], found[d.notification_id]) for d in rows]
 
 
 def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> str:

@@ -55,5 +55,5 @@ def send_due(session: Session, available: Mapping[str, Provider],
             outcome = available[item.device.kind].send(item.device,
                                                        Message.of(item.notification))
             status = deliveries.record(session, item.delivery_id, outcome, utcnow())
-            session.commit()
             counts[status] = counts.get(status, 0) + 1
+        session.commit()  # one commit per claimed batch; a crash leaves them to release_stuck

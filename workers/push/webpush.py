@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +25,8 @@ from service.models import Device
 from workers.push.message import Message
 
 TTL_S = 24 * 3600
+VAPID_LIFETIME_S = 12 * 3600  # RFC 8292: at most 24 h
+VAPID_RENEW_S = 3600
 
 
 class WebPushProvider:
@@ -35,6 +39,7 @@ class WebPushProvider:
         self.allowed_hosts = allowed_hosts
         self.timeout_s = timeout_s
         self.session = requests.Session()
+        self._signed: dict[str, tuple[dict[str, str], float]] = {}
         if ca_bundle:
             self.session.verify = ca_bundle
             # Otherwise REQUESTS_CA_BUNDLE in the environment would win over the session's bundle.
@@ -50,9 +55,9 @@ class WebPushProvider:
             webpush(
                 {"endpoint": device.address, "keys": {"p256dh": device.p256dh,
                                                       "auth": device.auth}},
-                data=payload, vapid_private_key=self.vapid,
-                vapid_claims={"sub": self.subject}, ttl=TTL_S, timeout=self.timeout_s,
-                headers={"Topic": topic(message.collapse_key), "Urgency": "normal"},
+                data=payload, ttl=TTL_S, timeout=self.timeout_s,
+                headers={"Topic": topic(message.collapse_key), "Urgency": "normal",
+                         **self._vapid_headers(device.address)},
                 requests_session=self.session,
             )
         except WebPushException as error:
@@ -60,6 +65,21 @@ class WebPushProvider:
         except requests.RequestException as error:
             return Outcome("retry", f"webpush: {type(error).__name__}: {error}"[:300])
         return Outcome("ok")
+
+
+    def _vapid_headers(self, endpoint: str) -> dict[str, str]:
+        """The VAPID Authorization for this push service, signed once per origin for 12 hours.
+
+        The JWT names only the origin (`aud`), so one signature serves every subscriber there.
+        """
+        parts = urlsplit(endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        cached = self._signed.get(origin)
+        if cached is None or cached[1] < time.time() + VAPID_RENEW_S:
+            expires = int(time.time()) + VAPID_LIFETIME_S
+            headers = self.vapid.sign({"aud": origin, "exp": expires, "sub": self.subject})
+            self._signed[origin] = cached = (headers, expires)
+        return cached[0]
 
 
 def topic(collapse_key: str) -> str:
