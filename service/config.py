@@ -50,6 +50,11 @@ class Settings:
     fcm_project_id: str | None
     fcm_service_account_file: str | None
     fcm_url: str
+    apns_key_file: str | None
+    apns_key_id: str | None
+    apns_team_id: str | None
+    apns_topic: str | None
+    apns_url: str
 
     @property
     def embedded(self) -> bool:
@@ -108,6 +113,11 @@ class Settings:
             fcm_project_id=reader.get("FCM_PROJECT_ID", str, None),
             fcm_service_account_file=reader.get("FCM_SERVICE_ACCOUNT_FILE", _existing_file, None),
             fcm_url=reader.get("FCM_URL", _url, "https://fcm.googleapis.com"),
+            apns_key_file=reader.get("APNS_KEY_FILE", _existing_file, None),
+            apns_key_id=reader.get("APNS_KEY_ID", str, None),
+            apns_team_id=reader.get("APNS_TEAM_ID", str, None),
+            apns_topic=reader.get("APNS_TOPIC", str, None),
+            apns_url=reader.get("APNS_URL", _url, "https://api.push.apple.com"),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:

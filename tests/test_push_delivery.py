@@ -11,10 +11,12 @@ from sqlalchemy import select, update
 from service.db import make_engine, make_session_factory
 from service.domain import deliveries, devices, notifications
 from service.models import Delivery, Device
+from tests.fake_apns import KEY_ID, TEAM_ID, TOPIC, FakeApns
 from tests.fake_fcm import PROJECT, FakeFcm
 from tests.fake_push import ACCESS_TOKEN, FakeExpo
 from tests.fake_webpush import FakeWebPush
 from tests.nightly_stories import runner
+from workers.push.apns import ApnsProvider
 from workers.push.expo import ExpoProvider
 from workers.push.fcm import FcmProvider
 from workers.push.send import send_due
@@ -231,3 +233,25 @@ def test_fcm_signs_in_once_sends_v1_messages_and_drops_gone_tokens(session, tmp_
         busy = session.scalar(select(Delivery).join(Device, Delivery.device_id == Device.id)
                               .where(Device.address == "fcm-token[busy]"))
         assert busy.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=85)
+
+
+def test_apns_over_http2_reuses_its_provider_token_and_drops_gone_devices(session, tmp_path):
+    with FakeApns(tmp_path) as apns:
+        athlete = athlete_with(session, "phone", "oldgone", "typobad", "busy", kind="apns")
+        notify(session, athlete)
+        deliveries.plan(session, datetime.now(UTC), ["apns"])
+        session.commit()
+        available = {"apns": ApnsProvider(str(apns.key_file), KEY_ID, TEAM_ID, TOPIC, apns.url,
+                                          timeout_s=5, verify=str(apns.cert))}
+
+        send_due(session, available)
+
+        assert apns.problems == []
+        assert len(apns.provider_tokens) == 1, "one provider token for every push"
+        assert sorted(m["device"] for m in apns.received) == ["busy", "oldgone", "phone",
+                                                              "typobad"]
+        assert {m["aps"]["alert"]["title"] for m in apns.received} == {"Big step up"}
+        by_status = dict(session.execute(select(Device.address, Delivery.status)
+                                         .join(Delivery, Delivery.device_id == Device.id)).all())
+        assert by_status == {"phone": "sent", "oldgone": "gone", "typobad": "gone",
+                             "busy": "pending"}

@@ -18,7 +18,7 @@ import jwt
 
 from service.domain.deliveries import Outcome
 from service.models import Device
-from workers.push.message import Message
+from workers.push.message import Message, tls
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GONE_CODES = {"UNREGISTERED", "SENDER_ID_MISMATCH", "INVALID_ARGUMENT"}
@@ -34,7 +34,7 @@ class FcmProvider:
         self.private_key = account["private_key"]
         self.token_uri = account["token_uri"]
         self.send_url = f"{base_url.rstrip('/')}/v1/projects/{project_id}/messages:send"
-        self.client = httpx.Client(timeout=timeout_s, verify=verify)
+        self.client = httpx.Client(timeout=timeout_s, verify=tls(verify))
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
 

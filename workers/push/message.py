@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,3 +20,8 @@ class Message:
         return cls(notification.title, notification.body,
                    {"notification_id": str(notification.id), "kind": notification.kind},
                    str(notification.id))
+
+
+def tls(verify: str | bool) -> ssl.SSLContext | bool:
+    """httpx's `verify`: True for the system's CAs, or a CA file (a test's own push service)."""
+    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify

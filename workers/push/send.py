@@ -12,6 +12,7 @@ from service.clock import utcnow
 from service.config import Settings
 from service.domain import deliveries
 from service.models import Device
+from workers.push.apns import ApnsProvider
 from workers.push.expo import ExpoProvider
 from workers.push.fcm import FcmProvider
 from workers.push.message import Message
@@ -39,6 +40,12 @@ def providers(settings: Settings) -> dict[str, Provider]:
                                        settings.fcm_project_id, settings.fcm_url,
                                        settings.push_timeout_s,
                                        settings.push_ca_bundle or True)
+    if settings.apns_key_file and settings.apns_key_id and settings.apns_team_id \
+            and settings.apns_topic:
+        available["apns"] = ApnsProvider(settings.apns_key_file, settings.apns_key_id,
+                                         settings.apns_team_id, settings.apns_topic,
+                                         settings.apns_url, settings.push_timeout_s,
+                                         settings.push_ca_bundle or True)
     return available
 
 
