@@ -1,0 +1,107 @@
+"""Pain triage at every trigger's boundary; unanswered questions are not "no"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from service.domain import triage
+from service.domain.triage import Report, assess
+
+TODAY = date(2026, 6, 30)
+CALM = Report(TODAY, "lower_back", 3)
+
+
+def back(days: int, severity: int = 3, **answers) -> Report:
+    return Report(TODAY - timedelta(days=days), "lower_back", severity, **answers)
+
+
+@pytest.mark.parametrize("flag", triage.EMERGENCY_FLAGS)
+def test_each_emergency_answer_is_an_emergency(flag):
+    result = assess(replace(CALM, **{flag: True}), [], age=35)
+    assert (result.tier, result.triggers) == ("emergency", (flag,))
+
+
+@pytest.mark.parametrize("flag", triage.URGENT_FLAGS)
+def test_each_urgent_answer_is_urgent(flag):
+    assert assess(replace(CALM, **{flag: True}), [], age=35).tier == "urgent"
+
+
+def test_unanswered_and_no_answers_trigger_nothing():
+    unanswered = assess(CALM, [], age=35)
+    all_no = assess(replace(CALM, **{f: False for f in triage.EMERGENCY_FLAGS
+                                     + triage.URGENT_FLAGS}), [], age=35)
+    assert unanswered.tier == all_no.tier == "none"
+
+
+def test_emergency_outranks_urgent_and_review():
+    report = replace(CALM, severity=9, fever=True, saddle_numbness=True, radiates="below_knee")
+    assert assess(report, [], age=60).tier == "emergency"
+
+
+@pytest.mark.parametrize(("age", "tier"), [(19, "urgent"), (20, "none"), (49, "none"),
+                                           (50, "urgent"), (None, "none")])
+def test_new_pain_at_the_age_boundaries(age, tier):
+    assert assess(CALM, [], age=age).tier == tier
+
+
+def test_pain_that_is_not_new_at_50_is_not_urgent_for_its_age():
+    assert assess(CALM, [back(10), back(20)], age=55).tier == "none"
+    assert assess(CALM, [back(43)], age=55).tier == "urgent", "after 6 weeks clear, it is new"
+
+
+def test_thoracic_pain_is_urgent():
+    assert assess(replace(CALM, location="mid_back"), [], age=35).triggers == ("thoracic_pain",)
+
+
+@pytest.mark.parametrize(("severity", "tier"), [(6, "none"), (7, "review")])
+def test_severity_boundary(severity, tier):
+    assert assess(replace(CALM, severity=severity), [], age=35).tier == tier
+
+
+def test_pain_below_the_knee_is_a_review_and_thigh_is_not():
+    assert assess(replace(CALM, radiates="below_knee"), [], age=35).tier == "review"
+    assert assess(replace(CALM, radiates="thigh"), [], age=35).tier == "none"
+
+
+def test_more_than_six_weeks_of_check_ins_is_a_review():
+    easing = [back(d, 5) for d in range(42, 0, -7)]
+    assert assess(CALM, easing, age=35).tier == "none", "exactly 6 weeks, and easing"
+    assert "more_than_6_weeks" in assess(CALM, [back(43), *easing], age=35).triggers
+
+
+def test_not_improving_after_four_weeks_is_a_review():
+    assert "not_improving_after_4_weeks" in assess(back(0, 4), [back(28, 4)], age=35).triggers
+    assert assess(back(0, 3), [back(28, 4)], age=35).tier == "none", "improving"
+    assert assess(back(0, 4), [back(27, 4)], age=35).tier == "none", "not yet 4 weeks"
+
+
+def test_rising_over_three_check_ins_is_a_review():
+    assert "rising_over_3_check_ins" in assess(back(0, 5), [back(2, 3), back(1, 4)],
+                                               age=35).triggers
+    assert assess(back(0, 5), [back(2, 4), back(1, 4)], age=35).tier == "none"
+
+
+def morning_stiff(days: int = 0, **extra) -> Report:
+    answers = dict(onset_age=30, waking_second_half_night=True, better_with_movement=True,
+                   buttock_pain=True, severity=2)
+    answers.update(extra)
+    return back(days, **answers)
+
+
+def test_morning_pain_for_over_three_months_from_30_is_an_inflammatory_screen():
+    history = [back(d, 2) for d in range(92, 0, -10)]
+    result = assess(morning_stiff(), history, age=33)
+    assert result.tier == "inflammatory_screen"
+    assert "onset_before_35" in result.triggers and len(result.triggers) == 4
+
+
+def test_the_inflammatory_screen_needs_all_its_conditions():
+    history = [back(d, 2) for d in range(92, 0, -10)]
+    assert assess(morning_stiff(onset_age=45), history, age=50).tier != "inflammatory_screen"
+    assert assess(morning_stiff(), [back(d, 2) for d in range(91, 0, -10)],
+                  age=33).tier == "review", "3 months exactly is not more than 3: just persistent"
+    assert assess(morning_stiff(buttock_pain=None), history, age=33).tier == "review", \
+        "three features and an unanswered one are not four"
