@@ -21,8 +21,6 @@ from service.config import WEBPUSH_HOSTS
 from service.domain.errors import Invalid, NotFound
 from service.models import Account, Device
 
-DEFAULT_WEBPUSH_HOSTS = WEBPUSH_HOSTS
-
 
 def endpoint_problem(endpoint: str, allowed_hosts: Iterable[str]) -> str | None:
     """Why this Web Push endpoint is refused, or None."""
@@ -48,7 +46,7 @@ def endpoint_problem(endpoint: str, allowed_hosts: Iterable[str]) -> str | None:
 
 def register(session: Session, athlete: Account, session_id: uuid.UUID | None, *, kind: str,
              address: str, p256dh: str | None = None, auth: str | None = None,
-             label: str | None = None, allowed_hosts: Iterable[str] = DEFAULT_WEBPUSH_HOSTS,
+             label: str | None = None, allowed_hosts: Iterable[str] = WEBPUSH_HOSTS,
              ) -> tuple[Device, bool]:
     """Register (or take over) a push target; True when it is new to this athlete."""
     if kind == "webpush":

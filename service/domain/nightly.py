@@ -88,9 +88,7 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
     todo = {athlete_id: first for athlete_id, first in first_day.items() if first <= day}
     if not todo:
         return summary
-    athletes = {a.id: a for a in session.connection().execute(
-        select(Account.id, Account.timezone, Account.units, Account.quiet_hours_start,
-               Account.quiet_hours_end).where(among(session, Account.id, todo)))}
+    athletes = notifications.recipients(session, todo, now)
     earliest = min(todo.values())
     # Runs synced after their night was analysed still get checked, for up to a week: the
     # dedupe key (the run's id) keeps one checked twice from being warned about twice.
@@ -102,8 +100,7 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
     log: list[dict] = []
     for athlete_id, first in todo.items():
         athlete = athletes[athlete_id]
-        deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
-                                              athlete.quiet_hours_end)
+        deliver = athlete.deliver_after
         for late in range(LATE_SYNC_DAYS, 0, -1):
             run_day = first - timedelta(days=late)
             drafts += _spike_drafts(athlete, spikes.get((athlete_id, run_day), []), run_day,
@@ -236,7 +233,7 @@ def _first_run_days(session: Session, athlete_ids: list[uuid.UUID],
     ).all())
 
 
-def _spike_drafts(athlete: Any, runs: list[_DayRun], target: date,
+def _spike_drafts(athlete: notifications.Recipient, runs: list[_DayRun], target: date,
                   deliver: datetime) -> list[notifications.Draft]:
     drafts = []
     for run in runs:
@@ -253,8 +250,9 @@ def _spike_drafts(athlete: Any, runs: list[_DayRun], target: date,
     return drafts
 
 
-def _weekly_drafts(athlete: Any, daily: dict[date, int], first_run: date | None, target: date,
-                   deliver: datetime, threshold: float) -> list[notifications.Draft]:
+def _weekly_drafts(athlete: notifications.Recipient, daily: dict[date, int],
+                   first_run: date | None, target: date, deliver: datetime,
+                   threshold: float) -> list[notifications.Draft]:
     if first_run is None or first_run > target:
         return []
     series = load.daily_series(daily, target - timedelta(days=13), target)
@@ -270,7 +268,7 @@ def _weekly_drafts(athlete: Any, daily: dict[date, int], first_run: date | None,
 ROTATE_EVERY = timedelta(days=90)
 
 
-def _shoe_drafts(session: Session, athletes: dict[uuid.UUID, Any], day: date,
+def _shoe_drafts(session: Session, athletes: dict[uuid.UUID, notifications.Recipient], day: date,
                  now: datetime) -> list[notifications.Draft]:
     """Inspect, plan, replace and rotate nudges for the athletes' pairs, as of `day`.
 
@@ -286,8 +284,6 @@ def _shoe_drafts(session: Session, athletes: dict[uuid.UUID, Any], day: date,
     for row in shoe_rows:
         athlete, pair = athletes[row.athlete_id], pairs[row.id]
         forecast = shoes.forecast(pair, day)
-        deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
-                                              athlete.quiet_hours_end)
         stages = []
         if forecast.status == shoes.REPLACE:
             stages.append(("shoe_replace", f"shoe_replace:{row.id}", messages.shoe_replace))
@@ -299,13 +295,14 @@ def _shoe_drafts(session: Session, athletes: dict[uuid.UUID, Any], day: date,
                            messages.shoe_inspect))
         for kind, key, message in stages:
             title, body, data = message(row.name, forecast, pair, athlete.units)
-            drafts.append(notifications.Draft(row.athlete_id, kind, key, title, body, deliver,
+            drafts.append(notifications.Draft(row.athlete_id, kind, key, title, body,
+                                              athlete.deliver_after,
                                               {**data, "shoe_id": str(row.id)}))
     drafts += _rotation_drafts(session, athletes, {row.id: row for row in shoe_rows}, day, now)
     return drafts
 
 
-def _rotation_drafts(session: Session, athletes: dict[uuid.UUID, Any],
+def _rotation_drafts(session: Session, athletes: dict[uuid.UUID, notifications.Recipient],
                      shoe_rows: dict[uuid.UUID, Any], day: date,
                      now: datetime) -> list[notifications.Draft]:
     by_athlete = shoe_records.recent_distance_by_pair(session, list(athletes), day)
@@ -322,9 +319,8 @@ def _rotation_drafts(session: Session, athletes: dict[uuid.UUID, Any],
         athlete = athletes[athlete_id]
         share = distances[candidate] / sum(distances.values())
         title, body, data = messages.shoe_rotate(shoe_rows[candidate].name, share, athlete.units)
-        deliver = notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
-                                              athlete.quiet_hours_end)
         drafts.append(notifications.Draft(athlete_id, "shoe_rotate",
-                                          f"shoe_rotate:{day.isoformat()}", title, body, deliver,
+                                          f"shoe_rotate:{day.isoformat()}", title, body,
+                                          athlete.deliver_after,
                                           {**data, "shoe_id": str(candidate)}))
     return drafts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.bulk import insert_ignoring_conflicts
+from service.bulk import among, insert_ignoring_conflicts
 from service.domain.errors import NotFound
 from service.domain.profile import in_quiet_hours
 from service.models import Account, Notification
@@ -48,6 +49,29 @@ class Draft:
     body: str
     deliver_after: datetime
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What a job needs to word and time a message for one athlete."""
+
+    id: uuid.UUID
+    units: str
+    timezone: str
+    quiet_hours_start: time
+    quiet_hours_end: time
+    deliver_after: datetime  # for a message written now
+
+
+def recipients(session: Session, athlete_ids: Collection[uuid.UUID],
+               now: datetime) -> dict[uuid.UUID, Recipient]:
+    """The athletes a job writes to, in one query, each with when a message may go out."""
+    rows = session.connection().execute(
+        select(Account.id, Account.units, Account.timezone, Account.quiet_hours_start,
+               Account.quiet_hours_end).where(among(session, Account.id, athlete_ids)))
+    return {row.id: Recipient(*row, deliver_after(now, row.timezone, row.quiet_hours_start,
+                                                  row.quiet_hours_end))
+            for row in rows}
 
 
 def write(session: Session, drafts: list[Draft], now: datetime) -> list[str]:

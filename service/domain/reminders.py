@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.bulk import among
 from service.domain import notifications, stretch
-from service.models import Account, Checkin
+from service.models import Checkin
 
 DELAY = timedelta(minutes=10)
 ON_TIME = timedelta(minutes=60)
@@ -42,9 +42,7 @@ def sweep(session: Session, now: datetime) -> SweepResult:
     if not runs:
         return SweepResult(0, 0)
     athlete_ids = list({run.athlete_id for run in runs})
-    athletes = {a.id: a for a in session.connection().execute(
-        select(Account.id, Account.timezone, Account.units, Account.quiet_hours_start,
-               Account.quiet_hours_end).where(among(session, Account.id, athlete_ids)))}
+    athletes = notifications.recipients(session, athlete_ids, now)
     pains, exercises = _pain_and_exercise(session, athlete_ids, now)
 
     drafts: list[notifications.Draft] = []
@@ -60,7 +58,7 @@ def sweep(session: Session, now: datetime) -> SweepResult:
         athlete = athletes[run.athlete_id]
         routine = stretch.pick([location for _, _, location in athlete_pains])
         if run.created_at - end <= ON_TIME:
-            drafts.append(_reminder(athlete, run, routine, now))
+            drafts.append(_reminder(athlete, run, routine))
         else:
             nudge = _evening_nudge(athlete, routine, now)
             if nudge is not None:
@@ -103,20 +101,20 @@ def _routine_text(routine: list) -> tuple[str, int]:
     return listed, sum(item.minutes for item in routine)
 
 
-def _reminder(athlete: Any, run: Any, routine: list, now: datetime) -> notifications.Draft:
+def _reminder(athlete: notifications.Recipient, run: Any, routine: list) -> notifications.Draft:
     listed, minutes = _routine_text(routine)
     body = (f"Nice run. About {minutes} minutes now, while you are warm: {listed}. Hold "
             f"stretches 20 to 30 s, 2 to 4 times; do the strength moves slowly.")
     return notifications.Draft(
         athlete.id, "stretch_reminder", f"stretch_reminder:{run.id}", "Stretch after your run",
-        body, notifications.deliver_after(now, athlete.timezone, athlete.quiet_hours_start,
-                                          athlete.quiet_hours_end),
+        body, athlete.deliver_after,
         {"rule": "stretch_reminder", "run_id": str(run.id),
          "routine_ids": [item.id for item in routine], "minutes": minutes, "evidence": "E"},
     )
 
 
-def _evening_nudge(athlete: Any, routine: list, now: datetime) -> notifications.Draft | None:
+def _evening_nudge(athlete: notifications.Recipient, routine: list,
+                   now: datetime) -> notifications.Draft | None:
     """One nudge in the evening for runs synced late, or none if the evening has passed."""
     zone = ZoneInfo(athlete.timezone)
     local = now.astimezone(zone)

@@ -147,7 +147,9 @@ def mark_inspected(session: Session, shoe: Shoe, today: date) -> Shoe:
     return shoe
 
 
-def retire(shoe: Shoe, when: datetime) -> Shoe:
+def retire(shoe: Shoe, when: datetime, now: datetime) -> Shoe:
+    if when > now:
+        raise Invalid("Retire them now or in the past.", field="retired_at")
     shoe.retired_at = when
     shoe.is_default = False
     return shoe
@@ -159,7 +161,7 @@ def delete_or_retire(session: Session, shoe: Shoe, now: datetime) -> bool:
         Checkin.shoe_id == shoe.id, Checkin.deleted_at.is_(None)).limit(1))
     if has_runs is not None:
         if shoe.retired_at is None:
-            retire(shoe, now)
+            retire(shoe, now, now)
         return False
     # Tombstones of deleted runs may still point at it; they no longer need to.
     session.execute(update(Checkin).where(Checkin.shoe_id == shoe.id).values(shoe_id=None))

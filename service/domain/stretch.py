@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.domain.routines import (
     CATALOGUE,
@@ -18,11 +22,13 @@ from service.domain.routines import (
     UPPER_MID_BACK,
     Routine,
 )
+from service.models import Account, Checkin
 
 AREA_OF_LOCATION = {
     "lower_back": LOWER_BACK, "sacroiliac": SACROILIAC, "buttock": HIPS, "hip": HIPS,
     "leg": HIPS, "mid_back": UPPER_MID_BACK, "upper_back": UPPER_MID_BACK,
 }
+RECENT = timedelta(days=14)
 TARGET_MINUTES = 10
 MAX_ITEMS = 4
 
@@ -47,3 +53,11 @@ def pick(pain_locations: Iterable[str]) -> list[Routine]:
         if extra not in chosen and (extra.area == areas[0] or extra.focus == "core"):
             chosen.append(extra)
     return chosen
+
+
+def suggest(session: Session, athlete: Account, now: datetime) -> tuple[list[Routine], list[str]]:
+    """A routine for this athlete now, and the pain locations of the last 14 days it was for."""
+    locations = list(session.scalars(select(Checkin.location).where(
+        Checkin.athlete_id == athlete.id, Checkin.kind == "pain", Checkin.deleted_at.is_(None),
+        Checkin.occurred_at >= now - RECENT)))
+    return pick(locations), sorted(set(locations))

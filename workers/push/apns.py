@@ -17,7 +17,7 @@ import jwt
 
 from service.domain.deliveries import Outcome
 from service.models import Device
-from workers.push.message import Message, tls
+from workers.push.message import Message, retry_after_s, tls
 
 TOKEN_LIFETIME_S = 40 * 60
 GONE_REASONS = {"Unregistered", "BadDeviceToken", "DeviceTokenNotForTopic"}
@@ -56,9 +56,8 @@ class ApnsProvider:
             self._token = None
             return Outcome("retry", "apns: ExpiredProviderToken")
         if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("retry-after")
             return Outcome("retry", f"apns: {reason or response.status_code}",
-                           float(retry_after) if retry_after and retry_after.isdigit() else None)
+                           retry_after_s(response.headers.get("retry-after")))
         return Outcome("failed", f"apns: {reason or response.status_code}")
 
     def _provider_token(self) -> str:

@@ -11,7 +11,7 @@ import httpx
 
 from service.domain.deliveries import Outcome
 from service.models import Device
-from workers.push.message import Message
+from workers.push.message import Message, retry_after_s
 
 
 class ExpoProvider:
@@ -35,7 +35,7 @@ class ExpoProvider:
             return Outcome("retry", f"expo: {type(error).__name__}")
         if response.status_code == 429 or response.status_code >= 500:
             return Outcome("retry", f"expo: HTTP {response.status_code}",
-                           _retry_after(response))
+                           retry_after_s(response.headers.get("Retry-After")))
         if response.status_code != 200:
             return Outcome("failed", f"expo: HTTP {response.status_code}")
         try:
@@ -51,9 +51,3 @@ class ExpoProvider:
             return Outcome("retry", error, 60)
         return Outcome("failed", f"expo: {error or ticket.get('message', 'error')}")
 
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["Retry-After"])
-    except (KeyError, ValueError):
-        return None

@@ -18,7 +18,7 @@ import jwt
 
 from service.domain.deliveries import Outcome
 from service.models import Device
-from workers.push.message import Message, tls
+from workers.push.message import Message, retry_after_s, tls
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GONE_CODES = {"UNREGISTERED", "SENDER_ID_MISMATCH", "INVALID_ARGUMENT"}
@@ -64,9 +64,8 @@ class FcmProvider:
         if code in GONE_CODES or response.status_code == 404:
             return Outcome("gone", f"fcm: {code or response.status_code}")
         if response.status_code == 429 or response.status_code >= 500:
-            retry_after = response.headers.get("Retry-After")
             return Outcome("retry", f"fcm: HTTP {response.status_code}",
-                           float(retry_after) if retry_after and retry_after.isdigit() else None)
+                           retry_after_s(response.headers.get("Retry-After")))
         return Outcome("failed", f"fcm: {code or response.status_code}")
 
     def _access_token(self) -> str:

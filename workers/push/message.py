@@ -25,3 +25,11 @@ class Message:
 def tls(verify: str | bool) -> ssl.SSLContext | bool:
     """httpx's `verify`: True for the system's CAs, or a CA file (a test's own push service)."""
     return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """A Retry-After of delta-seconds; None when absent or an HTTP date (we back off anyway)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None

@@ -22,7 +22,7 @@ from pywebpush import WebPushException, webpush
 from service.domain.deliveries import Outcome
 from service.domain.devices import endpoint_problem
 from service.models import Device
-from workers.push.message import Message
+from workers.push.message import Message, retry_after_s
 
 TTL_S = 24 * 3600
 VAPID_LIFETIME_S = 12 * 3600  # RFC 8292: at most 24 h
@@ -95,12 +95,8 @@ def _outcome(response: requests.Response | None) -> Outcome:
     if status in (404, 410):
         return Outcome("gone", f"webpush: HTTP {status}")
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After")
-        try:
-            seconds = float(retry_after) if retry_after else None
-        except ValueError:
-            seconds = None
-        return Outcome("retry", f"webpush: HTTP {status}", seconds)
+        return Outcome("retry", f"webpush: HTTP {status}",
+                       retry_after_s(response.headers.get("Retry-After")))
     return Outcome("failed", f"webpush: HTTP {status}")
 
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask.views import MethodView
-from sqlalchemy import select
 
 from service.api.context import db, now
 from service.api.extension import Blueprint
 from service.api.security import current_account
 from service.domain import routines, scopes, stretch
 from service.domain.errors import NotFound
-from service.models import Checkin
 
 from .schemas import RoutineListSchema, RoutineSchema, SuggestionSchema
 
 blp = Blueprint("routines", __name__, url_prefix="/v1/routines",
                 description="Stretch and core routines.")
-RECENT = timedelta(days=14)
 
 
 @blp.route("")
@@ -44,12 +39,9 @@ class SuggestedRoutine(MethodView):
 
         About ten minutes, chosen from where your back has hurt in the last 14 days.
         """
-        locations = list(db().scalars(select(Checkin.location).where(
-            Checkin.athlete_id == current_account().id, Checkin.kind == "pain",
-            Checkin.deleted_at.is_(None), Checkin.occurred_at >= now() - RECENT)))
-        chosen = stretch.pick(locations)
+        chosen, based_on = stretch.suggest(db(), current_account(), now())
         return {"items": chosen, "minutes": sum(r.minutes for r in chosen),
-                "based_on": sorted(set(locations))}
+                "based_on": based_on}
 
 
 @blp.route("/<string:routine_id>")

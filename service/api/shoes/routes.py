@@ -15,7 +15,6 @@ from service.api.pagination import page_schema, paginate
 from service.api.security import current_account
 from service.domain import scopes, shoe_records
 from service.domain.calendar import local_date
-from service.domain.errors import Invalid
 from service.models import Shoe
 
 from .schemas import (
@@ -132,10 +131,7 @@ class ShoeRetirement(MethodView):
         Retired pairs keep their runs, leave the list and stop getting reminders.
         """
         shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
-        when = body.get("retired_at", now())
-        if when > now():
-            raise Invalid("Retire them now or in the past.", field="retired_at")
-        shoe_records.retire(shoe, when)
+        shoe_records.retire(shoe, body.get("retired_at", now()), now())
         commit()
         return shown(shoe)
 
