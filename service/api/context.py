@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from flask import current_app, g, request
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.clock import utcnow
 from service.config import Settings
 from service.domain.tokens import TokenPolicy
+from service.hints import Hints
 
 EXTENSION_KEY = "backstride"
 
@@ -25,6 +28,7 @@ class AppState:
     read_session_factory: sessionmaker[Session]
     hasher: PasswordHasher
     token_policy: TokenPolicy
+    hints: Hints
 
 
 def state() -> AppState:
@@ -64,3 +68,14 @@ def commit() -> None:
         g.commit_deferred = True
     else:
         db().commit()
+        run_after_commit()
+
+
+def after_commit(callback: Callable[[], Any]) -> None:
+    """Run `callback` once the request's unit of work is committed (a hint to the workers)."""
+    g.setdefault("after_commit", []).append(callback)
+
+
+def run_after_commit() -> None:
+    for callback in g.pop("after_commit", []):
+        callback()

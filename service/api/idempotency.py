@@ -20,7 +20,7 @@ from flask import Response, g, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from service.api.context import db, now
+from service.api.context import db, now, run_after_commit
 from service.api.problems import problem
 from service.models import IdempotencyRecord
 
@@ -78,6 +78,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             if stored is None:
                 raise
             return _replay(stored, fingerprint)
+        run_after_commit()
         return response
 
     return wrapper

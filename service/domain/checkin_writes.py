@@ -8,21 +8,21 @@ row) and changes are numbered in commit order (the sync cursor).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.bulk import insert_ignoring_conflicts
-from service.domain import checkins
+from service.domain import checkins, pain
 from service.domain.calendar import local_date
 from service.domain.errors import DomainError, Gone, Invalid, NotFound
 from service.models import Account, Checkin, Shoe, SyncCounter
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-_PAYLOAD = ("notes", "duration_s", "distance_m", "surface", "effort", "location", "side",
+_PAYLOAD = ("notes", "duration_s", "distance_m", "surface", "sport", "effort", "location", "side",
             "severity", "timing", "radiates", "morning_stiffness_min", "focus", "routine_ids")
 
 
@@ -34,6 +34,7 @@ class Outcome:
     result: str | None = None
     checkin: Checkin | NewCheckin | None = None
     error: DomainError | None = None
+    triage: pain.Written | None = None  # a pain check-in just written: its triage, at once
 
 
 class NewCheckin(dict[str, Any]):
@@ -62,10 +63,11 @@ class NewCheckin(dict[str, Any]):
 
 
 def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
-           now: datetime) -> list[Outcome]:
+           now: datetime, *, import_id: uuid.UUID | None = None) -> list[Outcome]:
     """Create, update or leave alone each check-in; a refused item leaves the others be.
 
     A retry of what is already stored is answered from one read, without a lock or a write.
+    `import_id` marks new rows as history from a file import (see `_shoe_for`).
     """
     outcomes: dict[int, Outcome] = {}
     seen: set[uuid.UUID] = set()
@@ -85,8 +87,22 @@ def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
         else:
             pending.append(index)
     if pending:
-        _write(session, athlete, items, pending, existing, outcomes, now)
+        _write(session, athlete, items, pending, existing, outcomes, now, import_id)
+        _triage(session, athlete, outcomes, now)
     return [outcomes[index] for index in range(len(items))]
+
+
+def _triage(session: Session, athlete: Account, outcomes: dict[int, Outcome],
+            now: datetime) -> None:
+    """Triage the pain check-ins this write created or changed, in the same transaction."""
+    changed = {index: outcome for index, outcome in outcomes.items()
+               if outcome.result in (CREATED, UPDATED) and outcome.checkin.kind == "pain"}
+    if not changed:
+        return
+    written = pain.triage_written(session, athlete,
+                                  [outcome.checkin for outcome in changed.values()], now)
+    for index, outcome in changed.items():
+        outcomes[index] = replace(outcome, triage=written[outcome.id])
 
 
 def delete(session: Session, athlete: Account, checkin_id: uuid.UUID, now: datetime) -> None:
@@ -115,7 +131,7 @@ def get_owned(session: Session, athlete: Account, checkin_id: uuid.UUID) -> Chec
 
 def _write(session: Session, athlete: Account, items: list[dict[str, Any]], pending: list[int],
            existing: dict[uuid.UUID, Checkin], outcomes: dict[int, Outcome],
-           now: datetime) -> None:
+           now: datetime, import_id: uuid.UUID | None = None) -> None:
     seqs = iter(_next_seqs(session, athlete.id, len(pending)))  # takes the athlete's lock
     stale = [items[i]["id"] for i in pending if items[i]["id"] in existing]
     if stale:  # read before the lock: read again now that no one else can change them
@@ -123,7 +139,8 @@ def _write(session: Session, athlete: Account, items: list[dict[str, Any]], pend
     shoes = _shoes(session, athlete, [items[i] for i in pending if items[i]["kind"] == "run"])
     created: dict[int, NewCheckin] = {}
     for index in pending:
-        outcome = _decide(athlete, items[index], existing.get(items[index]["id"]), shoes, now)
+        outcome = _decide(athlete, items[index], existing.get(items[index]["id"]), shoes, now,
+                          import_id)
         if outcome.result in (CREATED, UPDATED):
             outcome.checkin.change_seq = next(seqs)
         if outcome.result == CREATED:
@@ -134,7 +151,8 @@ def _write(session: Session, athlete: Account, items: list[dict[str, Any]], pend
         existing.update(_rows(session, list(raced)))
         for index, row in created.items():
             if row.id in raced:
-                outcome = _decide(athlete, items[index], existing[row.id], shoes, now)
+                outcome = _decide(athlete, items[index], existing[row.id], shoes, now,
+                                  import_id)
                 if outcome.result == UPDATED:
                     outcome.checkin.change_seq = row.change_seq
                 outcomes[index] = outcome
@@ -201,15 +219,15 @@ def _check_owner(athlete: Account, row: Checkin) -> None:
 
 
 def _decide(athlete: Account, item: dict[str, Any], row: Checkin | None, shoes: _Shoes,
-            now: datetime) -> Outcome:
+            now: datetime, import_id: uuid.UUID | None = None) -> Outcome:
     try:
-        return _apply(athlete, item, row, shoes, now)
+        return _apply(athlete, item, row, shoes, now, import_id)
     except DomainError as error:
         return Outcome(item["id"], error=error)
 
 
 def _apply(athlete: Account, item: dict[str, Any], row: Checkin | None, shoes: _Shoes,
-           now: datetime) -> Outcome:
+           now: datetime, import_id: uuid.UUID | None = None) -> Outcome:
     fingerprint = checkins.fingerprint(item)
     if row is not None:
         _check_owner(athlete, row)
@@ -221,14 +239,16 @@ def _apply(athlete: Account, item: dict[str, Any], row: Checkin | None, shoes: _
 
     occurred = checkins.occurred_at(item).astimezone(UTC)
     values: dict[str, Any] = {name: item.get(name) for name in _PAYLOAD}
+    values["answers"] = checkins.answered(item.get("answers"))
     values.update(kind=item["kind"], occurred_at=occurred, fingerprint=fingerprint,
                   local_date=local_date(occurred, athlete.timezone), updated_at=now)
     if item["kind"] == "run":
-        values["shoe_id"] = _shoe_for(item, row, shoes, occurred)
+        values["shoe_id"] = _shoe_for(item, row, shoes, occurred, values["local_date"],
+                                      history=import_id is not None)
 
     if row is None:
         checkin = NewCheckin.of({"id": item["id"], "athlete_id": athlete.id, "created_at": now,
-                                 "version": 1, **values})
+                                 "version": 1, "import_id": import_id, **values})
         return Outcome(checkin.id, CREATED, checkin)
     for name, value in values.items():
         setattr(row, name, value)
@@ -236,9 +256,13 @@ def _apply(athlete: Account, item: dict[str, Any], row: Checkin | None, shoes: _
     return Outcome(row.id, UPDATED, row)
 
 
-def _shoe_for(item: dict[str, Any], row: Checkin | None, shoes: _Shoes,
-              started_at: datetime) -> uuid.UUID | None:
-    """The named pair, else the pair it already had, else the default pair for a new run."""
+def _shoe_for(item: dict[str, Any], row: Checkin | None, shoes: _Shoes, started_at: datetime,
+              day: date, *, history: bool = False) -> uuid.UUID | None:
+    """The named pair, else the pair it already had, else the default pair for a new run.
+
+    An imported run (`history`) goes on the default pair only if it was run on or after the day
+    the pair was first used: five years of history must not land on last month's shoes.
+    """
     if item.get("shoe_id"):
         shoe = shoes.by_id.get(item["shoe_id"])
         if shoe is None:
@@ -248,4 +272,6 @@ def _shoe_for(item: dict[str, Any], row: Checkin | None, shoes: _Shoes,
         return shoe.id
     if row is not None:
         return row.shoe_id
-    return shoes.default.id if shoes.default is not None else None
+    if shoes.default is None or (history and day < shoes.default.first_used_on):
+        return None
+    return shoes.default.id

@@ -34,9 +34,9 @@ REQUIRED = {
     "exercise": ("recorded_at", "focus"),
 }
 FIELDS = {
-    "run": {"started_at", "duration_s", "distance_m", "surface", "shoe_id", "effort"},
+    "run": {"started_at", "duration_s", "distance_m", "surface", "shoe_id", "effort", "sport"},
     "pain": {"recorded_at", "location", "side", "severity", "timing", "radiates",
-             "morning_stiffness_min"},
+             "morning_stiffness_min", "answers"},
     "exercise": {"recorded_at", "focus", "duration_s", "routine_ids"},
 }
 COMMON = {"id", "kind", "notes"}
@@ -62,6 +62,12 @@ def problems(item: dict[str, Any], now: datetime) -> dict[str, list[str]]:
                 "Faster than 2:00 min/km for this distance; check the distance and duration."
             ]
     return errors
+
+
+def answered(answers: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The questions actually answered: a null answer is no answer, and is not stored."""
+    given = {name: value for name, value in (answers or {}).items() if value is not None}
+    return given or None
 
 
 def occurred_at(item: dict[str, Any]) -> datetime:

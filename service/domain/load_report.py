@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.domain import load
+from service.domain import load, pain
 from service.domain.errors import Invalid
 from service.models import Account, Checkin
 
@@ -45,6 +45,7 @@ class LoadReport:
     longest_advisable_run_m: int | None
     acwr: load.Acwr
     return_mode: load.ReturnMode
+    advice_paused: pain.ActiveTier | None  # a triage tier is active: no advice to run more
 
 
 def report(session: Session, athlete: Account, as_of: date, today: date,
@@ -76,6 +77,7 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
     end_of_day = datetime.combine(as_of + timedelta(days=1), time(0),
                                   tzinfo=ZoneInfo(athlete.timezone)).astimezone(UTC)
     baseline = load.spike_baseline(history, end_of_day)
+    paused = pain.active(session, [athlete.id], before=end_of_day).get(athlete.id)
     history_days = (as_of - first_run_day).days + 1 if first_run_day else 0
     acwr_first = max(first_run_day, as_of - timedelta(days=WINDOW_DAYS - 1)) \
         if first_run_day else as_of
@@ -87,10 +89,12 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
         weekly_change=load.weekly_change(
             load.daily_series(daily, as_of - timedelta(days=13), as_of), history_days,
             weekly_threshold),
-        longest_advisable_run_m=load.longest_advisable_run_m(baseline) if baseline else None,
+        longest_advisable_run_m=load.longest_advisable_run_m(baseline)
+        if baseline and paused is None else None,
         acwr=load.acwr(load.daily_series(daily, acwr_first, as_of)) if first_run_day
         else load.Acwr("warming_up", None, None, None),
         return_mode=load.return_mode([*daily, *([last_before] if last_before else [])], as_of),
+        advice_paused=paused,
     )
 
 

@@ -2,8 +2,9 @@
 
 DESIGN (C): remind 10 minutes after a run ends if it arrived within 60 minutes of its end and no
 exercise check-in came after it; a run synced later gets one evening nudge before quiet hours, at
-most one a day; at most one reminder per run. Nothing while the latest pain check-in has severity 7
-or more. The routine comes from the athlete's pain locations of the last 14 days.
+most one a day; at most one reminder per run. Nothing while a pain triage tier is active (the latest
+pain check-in's; severity 7 or more is one of its triggers). The routine comes from the athlete's
+pain locations of the last 14 days.
 """
 
 from __future__ import annotations
@@ -19,21 +20,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.bulk import among
-from service.domain import notifications, stretch
+from service.domain import notifications, pain, stretch
 from service.models import Checkin
 
 DELAY = timedelta(minutes=10)
 ON_TIME = timedelta(minutes=60)
 LOOKBACK = timedelta(hours=25)  # runs that arrived since then are considered
 PAIN_WINDOW = timedelta(days=14)
-SEVERE = 7
 EVENING_BEFORE_QUIET = timedelta(minutes=90)
+REMINDER_KIND = "stretch_reminder"
+NUDGE_KIND = "stretch_evening"
 
 
 @dataclass(frozen=True)
 class SweepResult:
     reminders: int
     evening_nudges: int
+
+    def by_kind(self) -> dict[str, int]:
+        """The notifications written, by their kind (what the worker's metrics count)."""
+        return {REMINDER_KIND: self.reminders, NUDGE_KIND: self.evening_nudges}
 
 
 def sweep(session: Session, now: datetime) -> SweepResult:
@@ -44,6 +50,7 @@ def sweep(session: Session, now: datetime) -> SweepResult:
     athlete_ids = list({run.athlete_id for run in runs})
     athletes = notifications.recipients(session, athlete_ids, now)
     pains, exercises = _pain_and_exercise(session, athlete_ids, now)
+    paused = pain.active(session, athlete_ids)
 
     drafts: list[notifications.Draft] = []
     for run in runs:
@@ -52,9 +59,9 @@ def sweep(session: Session, now: datetime) -> SweepResult:
             continue
         if any(moment > end for moment in exercises.get(run.athlete_id, [])):
             continue  # stretched or did core work after it: nothing to remind
+        if run.athlete_id in paused:
+            continue  # a triage tier says: get it checked first, not a routine
         athlete_pains = pains.get(run.athlete_id, [])
-        if athlete_pains and athlete_pains[-1][1] >= SEVERE:
-            continue  # severe pain: not the moment for a routine (see triage)
         athlete = athletes[run.athlete_id]
         routine = stretch.pick([location for _, _, location in athlete_pains])
         if run.created_at - end <= ON_TIME:
@@ -64,7 +71,7 @@ def sweep(session: Session, now: datetime) -> SweepResult:
             if nudge is not None:
                 drafts.append(nudge)
     written = notifications.write(session, drafts, now)
-    return SweepResult(written.count("stretch_reminder"), written.count("stretch_evening"))
+    return SweepResult(written.count(REMINDER_KIND), written.count(NUDGE_KIND))
 
 
 def _recent_runs(session: Session, now: datetime) -> list[Any]:
@@ -72,7 +79,8 @@ def _recent_runs(session: Session, now: datetime) -> list[Any]:
     return session.connection().execute(
         select(c.id, c.athlete_id, c.occurred_at, c.duration_s, c.created_at)
         .where(c.kind == "run", c.deleted_at.is_(None), c.created_at >= now - LOOKBACK,
-               c.occurred_at <= now)
+               c.occurred_at <= now,
+               c.import_id.is_(None))  # imported history: no "you ran today" for 2019
     ).all()
 
 
@@ -106,7 +114,7 @@ def _reminder(athlete: notifications.Recipient, run: Any, routine: list) -> noti
     body = (f"Nice run. About {minutes} minutes now, while you are warm: {listed}. Hold "
             f"stretches 20 to 30 s, 2 to 4 times; do the strength moves slowly.")
     return notifications.Draft(
-        athlete.id, "stretch_reminder", f"stretch_reminder:{run.id}", "Stretch after your run",
+        athlete.id, REMINDER_KIND, f"stretch_reminder:{run.id}", "Stretch after your run",
         body, athlete.deliver_after,
         {"rule": "stretch_reminder", "run_id": str(run.id),
          "routine_ids": [item.id for item in routine], "minutes": minutes, "evidence": "E"},
@@ -126,7 +134,7 @@ def _evening_nudge(athlete: notifications.Recipient, routine: list,
     listed, minutes = _routine_text(routine)
     day: date = local.date()
     return notifications.Draft(
-        athlete.id, "stretch_evening", f"stretch_evening:{day.isoformat()}",
+        athlete.id, NUDGE_KIND, f"stretch_evening:{day.isoformat()}",
         "A few minutes for your back tonight",
         f"You ran today: about {minutes} minutes this evening helps: {listed}.",
         max(evening.astimezone(UTC), now),

@@ -14,6 +14,8 @@ review, see assess()):
   and 4 of: onset before 35, waking in the second half of the night, buttock pain, better with
   movement, better with anti-inflammatories, family history (NICE NG65).
 An unanswered question (None) is not a "no": it triggers nothing, and nothing is inferred from it.
+A report of severity 0 ("no pain today") ends an episode: the history-based triggers start again
+after it, while its red-flag answers still count.
 """
 
 from __future__ import annotations
@@ -105,8 +107,10 @@ def _answered_yes(report: Report, names: Sequence[str]) -> tuple[str, ...]:
 
 
 def _is_new(history: list[Report]) -> bool:
-    """No earlier report in the 6 weeks before this episode began: the pain is new."""
-    return len(history) == 1 or history[-1].on - history[-2].on > PERSISTENT
+    """Pain, and no earlier report of pain in the 6 weeks before it: the pain is new."""
+    painful = [report for report in history[:-1] if report.severity > 0]
+    return history[-1].severity > 0 and (
+        not painful or history[-1].on - painful[-1].on > PERSISTENT)
 
 
 def _review(latest: Report, history: list[Report]) -> tuple[str, ...]:
@@ -121,7 +125,7 @@ def _review(latest: Report, history: list[Report]) -> tuple[str, ...]:
     elif episode[-1].on - episode[0].on >= NOT_IMPROVING and \
             episode[-1].severity >= episode[0].severity:
         triggers.append("not_improving_after_4_weeks")
-    last_three = history[-3:]
+    last_three = episode[-3:]
     if len(last_three) == 3 and last_three[0].severity < last_three[1].severity \
             < last_three[2].severity:
         triggers.append("rising_over_3_check_ins")
@@ -129,11 +133,12 @@ def _review(latest: Report, history: list[Report]) -> tuple[str, ...]:
 
 
 def _episode(history: list[Report]) -> list[Report]:
-    """The latest run of reports with no gap of more than 6 weeks between them."""
+    """The latest run of reports of pain with no gap of more than 6 weeks between them."""
     start = len(history) - 1
-    while start > 0 and history[start].on - history[start - 1].on <= PERSISTENT:
+    while (start > 0 and history[start - 1].severity > 0
+           and history[start].on - history[start - 1].on <= PERSISTENT):
         start -= 1
-    return history[start:]
+    return history[start:] if history[-1].severity > 0 else history[-1:]
 
 
 def _inflammatory(latest: Report, history: list[Report], age: int | None) -> tuple[str, ...]:

@@ -63,6 +63,11 @@ class Checkin(Base):
     surface: Mapped[str | None] = mapped_column(String(16))
     shoe_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shoes.id"), index=True)
     effort: Mapped[int | None] = mapped_column(SmallInteger)
+    # run: the sport as the recording device named it ("running", "trail_running"), when known.
+    sport: Mapped[str | None] = mapped_column(String(40))
+    # The file import that created it; imported runs are history, so they get no stretch reminder.
+    import_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("imports.id", ondelete="SET NULL"))
 
     location: Mapped[str | None] = mapped_column(String(16))
     side: Mapped[str | None] = mapped_column(String(8))
@@ -70,6 +75,11 @@ class Checkin(Base):
     timing: Mapped[str | None] = mapped_column(String(16))
     radiates: Mapped[str | None] = mapped_column(String(16))
     morning_stiffness_min: Mapped[int | None] = mapped_column(Integer)
+    # The red-flag and inflammatory-screen questions the athlete answered (a missing key was not
+    # answered, which is not a "no"), and the triage made from them when the check-in was written.
+    answers: Mapped[dict[str, bool | int] | None] = mapped_column(JSON)
+    triage_tier: Mapped[str | None] = mapped_column(String(24))
+    triage_triggers: Mapped[list[str] | None] = mapped_column(JSON)
 
     focus: Mapped[str | None] = mapped_column(String(16))
     routine_ids: Mapped[list[str] | None] = mapped_column(JSON)

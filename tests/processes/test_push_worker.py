@@ -1,20 +1,25 @@
-"""push.deliver on a real worker and Redis: the same message delivered twice pushes once."""
+"""push.deliver on a real worker and Redis: pushed once per device, and pushed at once when the
+triage says it cannot wait."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from service.api import create_app
 from service.domain import devices
 from service.models import Delivery, Notification
-from tests.conftest import PG_URL, REDIS_URL
+from tests.conftest import PG_URL, REDIS_URL, make_settings
 from tests.fake_push import ACCESS_TOKEN, FakeExpo
 from tests.nightly_stories import runner
 from tests.processes.procs import wait_until
 from tests.processes.test_nightly_worker import Stack
+from tests.runners import pain, sign_up
 from tests.test_push_delivery import notify
 
 pytestmark = [
@@ -45,3 +50,26 @@ def test_the_same_deliver_message_twice_pushes_once_per_device(tmp_path):
                                                           "ExponentPushToken[watch]"]
         with stack.session() as session:
             assert sorted(session.scalars(select(Delivery.status))) == ["sent", "sent"]
+
+
+def test_an_emergency_check_in_reaches_the_phone_without_waiting_for_a_sweep(tmp_path):
+    """API in process, a real worker on Redis, no beat: only the API's hint can push it."""
+    with ExitStack() as cleanup, FakeExpo() as expo:
+        stack = Stack(cleanup, tmp_path, expo_push_url=expo.url, expo_access_token=ACCESS_TOKEN)
+        stack.start_worker()
+        app = create_app(make_settings(stack.url, tmp_path, broker_url=REDIS_URL,
+                                       expo_push_url=expo.url))
+        cleanup.callback(app.extensions["backstride"].engine.dispose)
+        dee = sign_up(app.test_client())
+        assert dee.post("/v1/devices", json={
+            "kind": "expo", "token": "ExponentPushToken[dee]"}).status_code in (200, 201)
+
+        checkin = dee.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(
+            (datetime.now(UTC) - timedelta(minutes=1)).isoformat(), severity=5,
+            answers={"bladder_bowel_change": True})).get_json()
+        assert checkin["triage"]["tier"] == "emergency"
+
+        (message,) = wait_until(lambda: expo.received, 30, "the push", stack.log)
+        assert expo.problems == []
+        assert message["to"] == "ExponentPushToken[dee]"
+        assert message["title"] == "Please get medical help today"

@@ -49,3 +49,48 @@ def test_a_weekly_message_names_both_weeks_and_the_threshold():
 def test_the_diagnosis_scan_itself_catches_diagnoses():
     assert DIAGNOSTIC.search("It sounds like you have sciatica.")
     assert not DIAGNOSTIC.search("linked to a higher rate of running injuries")
+
+
+TEMPLATE_MODULES = ("messages", "reminders", "pain", "insights")
+
+
+def _template_texts() -> list[str]:
+    """Every string literal (f-string parts included) in the modules that word messages, but
+    their docstrings, which speak to developers."""
+    import ast
+    from pathlib import Path
+
+    import service.domain
+
+    texts = []
+    for name in TEMPLATE_MODULES:
+        tree = ast.parse((Path(service.domain.__file__).parent / f"{name}.py").read_text())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        texts += [node.value for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                  and id(node) not in docstrings]
+    return texts
+
+
+def test_no_message_template_words_a_diagnosis():
+    texts = _template_texts()
+    assert len(texts) > 100, "the scan must see the templates"
+    assert any("emergency department" in text for text in texts), "and the triage wording"
+    offending = [text for text in texts if DIAGNOSTIC.search(text)]
+    assert offending == []
+
+
+@pytest.mark.parametrize("tier", ["emergency", "urgent", "review", "inflammatory_screen"])
+def test_each_tier_says_what_to_do_how_soon_and_names_every_trigger(tier):
+    from service.domain import triage
+
+    triggers = tuple(name for name in messages.TRIGGER_TEXT)
+    title, body, data = messages.pain_triage(triage.Triage(tier, triggers))
+    urgency = {"emergency": "today", "urgent": "24 to 48 hours", "review": "next week or two",
+               "inflammatory_screen": "next few weeks"}[tier]
+    assert urgency in body
+    assert all(text in body for text in messages.TRIGGER_TEXT.values())
+    assert data["tier"] == tier and data["triggers"] == list(triggers) and data["source"]
+    assert not DIAGNOSTIC.search(title + body)

@@ -105,3 +105,24 @@ def test_the_inflammatory_screen_needs_all_its_conditions():
                   age=33).tier == "review", "3 months exactly is not more than 3: just persistent"
     assert assess(morning_stiff(buttock_pain=None), history, age=33).tier == "review", \
         "three features and an unanswered one are not four"
+
+
+def test_a_pain_free_check_in_ends_the_episode_and_clears_history_tiers():
+    months = [back(days, severity=4) for days in (60, 45, 30, 15)]
+    assert assess(months[-1], months[:-1], age=35).tier == "review"
+    pain_free = Report(TODAY, "lower_back", 0)
+    assert assess(pain_free, months, age=35).tier == "none"
+    returning = assess(back(0, severity=3), [*months, replace(pain_free, on=TODAY - timedelta(1))],
+                       age=35)
+    assert returning.tier == "none", "the weeks before a pain-free day are a closed episode"
+
+
+def test_a_pain_free_check_in_still_counts_its_red_flag_answers():
+    assert assess(Report(TODAY, "lower_back", 0, saddle_numbness=True), [], age=35).tier \
+        == "emergency"
+
+
+def test_pain_returning_after_a_pain_free_day_is_not_new_pain_at_50():
+    earlier = [back(20, severity=3), back(10, severity=0)]
+    assert assess(back(0, severity=3), earlier, age=55).tier == "none"
+    assert assess(back(0, severity=3), [back(50, severity=3)], age=55).tier == "urgent"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from flask import request
@@ -10,12 +11,12 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from service.api.conditional import check_if_match, etag_of
-from service.api.context import commit, db, now
+from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import paginate
 from service.api.problems import domain_problem_body, problem_body
 from service.api.security import current_account
-from service.domain import checkin_reads, checkin_writes, scopes
+from service.domain import checkin_reads, checkin_writes, pain, scopes
 from service.domain.errors import Invalid
 from service.models import Checkin
 
@@ -99,6 +100,7 @@ class CheckinById(MethodView):
         (outcome,) = checkin_writes.upsert(db(), athlete, [item], now())
         if outcome.error:
             raise outcome.error
+        _push_at_once([outcome])
         commit()
         return tagged(outcome.checkin, 201 if outcome.result == checkin_writes.CREATED else 200)
 
@@ -107,10 +109,13 @@ class CheckinById(MethodView):
     @blp.if_match()
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(410, response="GONE",
+                      description="Deleted already, and the request carried If-Match.")
     def delete(self, checkin_id: uuid.UUID):
         """Delete a check-in
 
-        Leaves a tombstone so your other devices learn of it when they sync.
+        Leaves a tombstone so your other devices learn of it when they sync. Deleting twice is
+        harmless (204), unless If-Match asks about the deleted version (410).
         """
         athlete = current_account()
         if request.if_match or request.if_match.star_tag:
@@ -142,8 +147,17 @@ class CheckinBatch(MethodView):
         outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now())
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _result(index, outcome)
+        _push_at_once(outcomes)
         commit()
         return {"results": results}
+
+
+def _push_at_once(outcomes: list[checkin_writes.Outcome]) -> None:
+    """Emergency and urgent advice goes to the phone now, not at the next push sweep."""
+    hints = state().hints
+    for outcome in outcomes:
+        if outcome.triage is not None and outcome.triage.immediate:
+            after_commit(partial(hints.send, "push.deliver", str(outcome.triage.notification_id)))
 
 
 def _messages(error: ValidationError) -> dict[str, Any]:
@@ -158,13 +172,14 @@ def _refused(index: int, raw: Any, status: int, errors: dict[str, Any]) -> dict[
     except ValueError:
         ident = None
     detail = "Invalid input: " + ", ".join(sorted(errors)) + "."
-    return {"index": index, "id": ident, "result": "error", "version": None,
+    return {"index": index, "id": ident, "result": "error", "version": None, "triage": None,
             "problem": problem_body(status, detail, slug="validation", errors=errors)}
 
 
 def _result(index: int, outcome: checkin_writes.Outcome) -> dict[str, Any]:
     if outcome.error is not None:
         return {"index": index, "id": outcome.id, "result": "error", "version": None,
-                "problem": domain_problem_body(outcome.error)}
+                "triage": None, "problem": domain_problem_body(outcome.error)}
     return {"index": index, "id": outcome.id, "result": outcome.result,
-            "version": outcome.checkin.version, "problem": None}
+            "version": outcome.checkin.version, "triage": pain.shown(outcome.checkin),
+            "problem": None}

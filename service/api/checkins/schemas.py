@@ -1,9 +1,48 @@
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
 from service.api.fields import Instant
 from service.api.problems import ProblemSchema
 from service.clock import utcnow
 from service.domain import checkins as rules
+from service.domain import pain, triage
+
+# Each question as the phone asks it; true is "yes", false is "no", null or absent: not answered.
+QUESTIONS = {
+    "bladder_bowel_change": "New trouble passing urine, or new loss of bladder or bowel control?",
+    "saddle_numbness": "Numbness around the groin, genitals, buttocks or inner thighs?",
+    "sexual_dysfunction": "A new change in sexual function?",
+    "both_legs": "Pain, numbness or weakness in both legs?",
+    "progressive_weakness": "Leg weakness that is getting worse, or a foot that drops or slaps?",
+    "gait_disturbance": "Difficulty walking normally?",
+    "major_trauma": "Did this start with a fall or an accident?",
+    "fever": "A fever, or chills?",
+    "weight_loss": "Weight loss you cannot explain?",
+    "cancer_history": "Have you ever had cancer?",
+    "immunosuppression": "A weakened immune system, or medicines that suppress it (such as "
+                         "steroids)?",
+    "night_pain": "Pain at night that keeps on whatever position you are in?",
+    "unrelieved_by_rest": "Constant pain that rest does not ease?",
+    "one_leg_numbness": "Numbness, pins and needles or weakness in one leg?",
+    "waking_second_half_night": "Does the pain wake you in the second half of the night?",
+    "buttock_pain": "Pain in the buttocks, on one side or switching sides?",
+    "better_with_movement": "Does the pain ease when you move about, but not with rest?",
+    "better_with_anti_inflammatories": "Does the pain ease within 48 h of anti-inflammatory "
+                                       "medicine such as ibuprofen?",
+    "family_history": "Does anyone in your family have a similar back problem, or psoriasis or "
+                      "inflammatory bowel disease?",
+}
+
+
+# One Boolean field per question: built from the wording above so a question cannot be added to
+# the triage without being worded for the phone (a test holds the two lists equal).
+PainAnswersSchema = type("PainAnswersSchema", (Schema,), {
+    "__doc__": "The red-flag and inflammatory-screen questions; answer what you like, skip the "
+               "rest.",
+    "onset_age": fields.Integer(allow_none=True, validate=validate.Range(0, 120), metadata={
+        "description": "How old were you when this back pain first began?"}),
+    **{name: fields.Boolean(allow_none=True, metadata={"description": question})
+       for name, question in QUESTIONS.items()},
+})
 
 
 class CheckinInputSchema(Schema):
@@ -19,6 +58,8 @@ class CheckinInputSchema(Schema):
                                 validate=validate.Range(1, rules.MAX_DURATION_S))
     distance_m = fields.Integer(validate=validate.Range(1, rules.MAX_DISTANCE_M))
     surface = fields.String(allow_none=True, validate=validate.OneOf(rules.SURFACES))
+    sport = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
+        "description": "run: the sport as the recording device named it (imports set it)."})
     shoe_id = fields.UUID(allow_none=True,
                           metadata={"description": "run: the pair; your default pair if left out."})
     effort = fields.Integer(allow_none=True, validate=validate.Range(1, 10),
@@ -29,6 +70,8 @@ class CheckinInputSchema(Schema):
     timing = fields.String(allow_none=True, validate=validate.OneOf(rules.PAIN_TIMINGS))
     radiates = fields.String(allow_none=True, validate=validate.OneOf(rules.RADIATES))
     morning_stiffness_min = fields.Integer(allow_none=True, validate=validate.Range(0, 1440))
+    answers = fields.Nested(PainAnswersSchema, allow_none=True, metadata={
+        "description": "pain: the red-flag and inflammatory-screen questions answered."})
     focus = fields.String(validate=validate.OneOf(rules.FOCUSES))
     routine_ids = fields.List(fields.String(validate=validate.Length(1, 64)), allow_none=True,
                               validate=validate.Length(max=20))
@@ -45,6 +88,22 @@ class CheckinBatchItemSchema(CheckinInputSchema):
     id = fields.UUID(required=True, metadata={"description": "Made by the phone."})
 
 
+class TriageSchema(Schema):
+    tier = fields.String(required=True, metadata={"enum": list(triage.TIERS)})
+    triggers = fields.List(fields.String(), required=True, metadata={
+        "description": "The answers or patterns that set the tier."})
+    title = fields.String(allow_none=True, required=True)
+    advice = fields.String(allow_none=True, required=True, metadata={
+        "description": "What to do and how soon; null when the tier is none."})
+
+
+class ShownTriage(fields.Nested):
+    """The triage stored on a pain check-in, worded for the athlete; null for other kinds."""
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return pain.shown(obj)
+
+
 class CheckinSchema(Schema):
     id = fields.UUID(required=True)
     kind = fields.String(required=True, metadata={"enum": list(rules.KINDS)})
@@ -56,6 +115,9 @@ class CheckinSchema(Schema):
     duration_s = fields.Integer(allow_none=True, required=True)
     distance_m = fields.Integer(allow_none=True, required=True)
     surface = fields.String(allow_none=True, required=True)
+    sport = fields.String(allow_none=True, required=True)
+    import_id = fields.UUID(allow_none=True, required=True, metadata={
+        "description": "The file import that created it, if one did."})
     shoe_id = fields.UUID(allow_none=True, required=True)
     effort = fields.Integer(allow_none=True, required=True)
     location = fields.String(allow_none=True, required=True)
@@ -64,6 +126,9 @@ class CheckinSchema(Schema):
     timing = fields.String(allow_none=True, required=True)
     radiates = fields.String(allow_none=True, required=True)
     morning_stiffness_min = fields.Integer(allow_none=True, required=True)
+    answers = fields.Nested(PainAnswersSchema, allow_none=True, required=True)
+    triage = ShownTriage(TriageSchema, allow_none=True, required=True, metadata={
+        "description": "pain: the triage of this check-in, made when it was written."})
     focus = fields.String(allow_none=True, required=True)
     routine_ids = fields.List(fields.String(), allow_none=True, required=True)
     version = fields.Integer(required=True)
@@ -95,6 +160,8 @@ class BatchResultSchema(Schema):
     result = fields.String(required=True, metadata={
         "enum": ["created", "updated", "unchanged", "error"]})
     version = fields.Integer(allow_none=True, required=True)
+    triage = fields.Nested(TriageSchema, allow_none=True, required=True,
+                           metadata={"description": "pain: its triage, as in a PUT."})
     problem = fields.Nested(ProblemSchema, allow_none=True, required=True)
 
 

@@ -48,6 +48,15 @@ class ReturnModeSchema(Schema):
     until = fields.Date(allow_none=True, required=True)
 
 
+class AdvicePausedSchema(Schema):
+    tier = fields.String(required=True, metadata={
+        "enum": ["emergency", "urgent", "review", "inflammatory_screen"]})
+    triggers = fields.List(fields.String(), required=True)
+    checkin_id = fields.UUID(required=True, metadata={"description": "The pain check-in."})
+    recorded_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True)
+
+
 class LoadSchema(Schema):
     as_of = fields.Date(required=True)
     units = fields.String(required=True)
@@ -55,6 +64,10 @@ class LoadSchema(Schema):
     latest_run = fields.Nested(LatestRunSchema, allow_none=True, required=True)
     weekly_change = fields.Nested(WeeklyChangeSchema, required=True)
     longest_advisable_run_m = fields.Integer(allow_none=True, required=True, metadata={
-        "description": "10 % over the longest run of the last 30 days."})
+        "description": "10 % over the longest run of the last 30 days; null while "
+                       "`advice_paused`."})
     acwr = fields.Nested(AcwrSchema, required=True)
     return_mode = fields.Nested(ReturnModeSchema, required=True)
+    advice_paused = fields.Nested(AdvicePausedSchema, allow_none=True, required=True, metadata={
+        "description": "Set while your latest pain check-in has a triage tier: advice to run "
+                       "more stops until a newer check-in clears it."})
