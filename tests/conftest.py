@@ -105,6 +105,10 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         "BACKSTRIDE_SECRET_KEY": SECRET,
         "BACKSTRIDE_PASSWORD_PROFILE": "cheapest",
         "BACKSTRIDE_BROKER_URL": REDIS_URL or f"sqla+sqlite:///{data_dir / 'broker.sqlite'}",
+        # The limiter stays on (and on Redis when the broker is): the suite signs up hundreds of
+        # runners from 127.0.0.1. tests/api/test_rate_limits.py sets tight limits of its own.
+        "BACKSTRIDE_RATELIMIT_DEFAULT": "100000 per minute",
+        "BACKSTRIDE_RATELIMIT_AUTH": "100000 per minute",
     }
     env.update({f"BACKSTRIDE_{k.upper()}": v for k, v in overrides.items()})
     return Settings.from_env(env)

@@ -13,6 +13,7 @@ from zxcvbn import zxcvbn
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256  # hashing megabytes of "password" is a denial of service, not security
+ZXCVBN_MAX_LENGTH = 72  # zxcvbn 4.5's own limit (its `max_length` default)
 
 
 def policy_violation(password: str) -> str | None:
@@ -28,8 +29,11 @@ def policy_violation(password: str) -> str | None:
 
 def is_common(password: str) -> bool:
     """True when the whole password (in any case) is one of the frequently leaked ones."""
-    # zxcvbn only looks at the first 100 characters; longer passwords are not on any list.
-    result = zxcvbn(password[:100])
+    # zxcvbn refuses (ValueError) anything longer than ZXCVBN_MAX_LENGTH; no password on its
+    # lists is anywhere near that long, so a longer one cannot be a whole-password match.
+    if len(password) > ZXCVBN_MAX_LENGTH:
+        return False
+    result = zxcvbn(password)
     return any(
         match.get("dictionary_name") == "passwords"
         and match["i"] == 0

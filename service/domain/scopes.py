@@ -15,6 +15,8 @@ CHECKINS_WRITE = "checkins:write"
 LOAD_READ = "load:read"
 NOTIFICATIONS_READ = "notifications:read"
 NOTIFICATIONS_WRITE = "notifications:write"
+COACH_READ = "coach:read"
+COACH_WRITE = "coach:write"
 
 DESCRIPTIONS: dict[str, str] = {
     PROFILE_READ: "Read your profile.",
@@ -26,6 +28,19 @@ DESCRIPTIONS: dict[str, str] = {
     LOAD_READ: "Read your training load.",
     NOTIFICATIONS_READ: "Read your notifications.",
     NOTIFICATIONS_WRITE: "Mark your notifications read.",
+    COACH_READ: "As a coach: read the athletes who linked you, within what each granted.",
+    COACH_WRITE: "As a coach: create invites and unlink athletes.",
+}
+
+# What an athlete can let a linked coach see. `runs` covers runs and exercise sessions; `pain`
+# covers pain check-ins and the triage tier.
+RUNS, SHOES, LOAD, PAIN, NOTIFICATIONS = "runs", "shoes", "load", "pain", "notifications"
+COACH_GRANTS: dict[str, str] = {
+    RUNS: "Your runs and stretch, core and strength sessions.",
+    SHOES: "Your shoes and their wear.",
+    LOAD: "Your training load: weekly distances, spikes, the weekly change.",
+    PAIN: "Your pain check-ins and their triage.",
+    NOTIFICATIONS: "The warnings Backstride has sent you, and whether you read them.",
 }
 
 PERSONAL_TOKEN_SCOPES: tuple[str, ...] = tuple(DESCRIPTIONS)

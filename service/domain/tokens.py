@@ -127,15 +127,7 @@ def authenticate_bearer(session: Session, policy: TokenPolicy, token: str,
                         now: datetime) -> Principal:
     if token.startswith(PERSONAL_TOKEN_PREFIX):
         return _authenticate_personal_token(session, token, now)
-    try:
-        claims = jwt.decode(
-            token, policy.secret_key, algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
-            options={"require": ["exp", "iat", "sub", "sid"]},
-        )
-        session_id = uuid.UUID(claims["sid"])
-        account_id = uuid.UUID(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, TypeError):
-        raise Unauthenticated("The access token is not valid or has expired.") from None
+    account_id, session_id = _access_token_claims(policy, token)
     auth_session = session.scalar(
         select(AuthSession).options(joinedload(AuthSession.account))
         .where(AuthSession.id == session_id, AuthSession.account_id == account_id)
@@ -144,6 +136,39 @@ def authenticate_bearer(session: Session, policy: TokenPolicy, token: str,
         raise Unauthenticated("The access token has been revoked; sign in again.")
     return Principal(auth_session.account, frozenset(scope_names.PERSONAL_TOKEN_SCOPES),
                      session_id=session_id)
+
+
+def bearer_account_id(session: Session, policy: TokenPolicy, token: str,
+                      now: datetime) -> uuid.UUID | None:
+    """The account a genuine bearer token names, or None; nothing is written.
+
+    For counting a caller's requests before the view authenticates them: an access token is
+    checked by its signature and expiry alone (a revoked session still names its real account),
+    a personal token by its hash, so a made-up token never earns a bucket of its own.
+    """
+    if token.startswith(PERSONAL_TOKEN_PREFIX):
+        return session.scalar(
+            select(PersonalAccessToken.account_id).where(
+                PersonalAccessToken.token_hash == hash_secret(token),
+                PersonalAccessToken.revoked_at.is_(None), PersonalAccessToken.expires_at > now,
+            )
+        )
+    try:
+        return _access_token_claims(policy, token)[0]
+    except Unauthenticated:
+        return None
+
+
+def _access_token_claims(policy: TokenPolicy, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+    """The account and sign-in session an access token names, if its signature and expiry hold."""
+    try:
+        claims = jwt.decode(
+            token, policy.secret_key, algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
+            options={"require": ["exp", "iat", "sub", "sid"]},
+        )
+        return uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise Unauthenticated("The access token is not valid or has expired.") from None
 
 
 def create_personal_token(session: Session, policy: TokenPolicy, account: Account, *, name: str,

@@ -1,0 +1,176 @@
+"""The coach's side: invites, the roster, and each athlete's data within what they granted.
+
+Every athlete read goes through `coaching.athlete_for_coach` (or `visible_kinds`), which answers
+404 for an athlete not linked and for a scope not granted alike, and is written to the athlete's
+access log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+
+from service.api.checkins.schemas import CheckinPageSchema
+from service.api.context import commit, db, now, state
+from service.api.extension import Blueprint
+from service.api.load.schemas import LoadSchema
+from service.api.notifications.schemas import InboxArgsSchema, NotificationSchema
+from service.api.pagination import page_schema, paginate
+from service.api.security import current_account
+from service.api.shoes.schemas import ShoeListArgsSchema, ShoeSchema
+from service.domain import (
+    checkin_reads,
+    coaching,
+    load_report,
+    notifications,
+    roster,
+    scopes,
+    shoe_records,
+)
+from service.domain.calendar import local_date
+from service.models import Checkin, Notification, Shoe
+
+from .schemas import (
+    CoachCheckinQuerySchema,
+    CoachLoadArgsSchema,
+    InviteSchema,
+    RosterArgsSchema,
+    RosterSchema,
+)
+
+blp = Blueprint("coach", __name__, url_prefix="/v1/coach",
+                description="Coaching: the athletes who linked you, within what they granted.")
+
+
+@blp.route("/invites")
+class Invites(MethodView):
+    @blp.operation("createCoachInvite")
+    @blp.auth_required(scopes.COACH_WRITE)
+    @blp.response(201, InviteSchema)
+    def post(self):
+        """Create an invite for an athlete
+
+        A short code that works once within 7 days. The athlete enters it in the app and chooses
+        what you may see.
+        """
+        invite, code = coaching.create_invite(db(), current_account(), now())
+        commit()
+        return {"code": code, "expires_at": invite.expires_at}
+
+
+@blp.route("/athletes")
+class Roster(MethodView):
+    @blp.operation("listCoachAthletes")
+    @blp.auth_required(scopes.COACH_READ)
+    @blp.arguments(RosterArgsSchema, location="query")
+    @blp.response(200, RosterSchema)
+    def get(self, args):
+        """List your athletes, who needs attention first
+
+        One summary per athlete: last run, this week and last week, the latest spike, shoes to
+        plan or replace, an open pain triage tier and unread warnings, each only if granted.
+        """
+        coach = current_account()
+        entries = roster.roster(db(), coach, now(), args["sort"],
+                                state().settings.weekly_jump_threshold)
+        coaching.log_reads(db(), coach, [e.athlete_id for e in entries], "roster", now())
+        commit()
+        return {"items": entries}
+
+
+@blp.route("/athletes/<uuid:athlete_id>")
+class AthleteLink(MethodView):
+    @blp.operation("removeCoachAthlete")
+    @blp.auth_required(scopes.COACH_WRITE)
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, athlete_id: uuid.UUID):
+        """Stop coaching an athlete"""
+        coaching.revoke(coaching.link_of_coach(db(), current_account(), athlete_id), "coach",
+                        now())
+        commit()
+
+
+@blp.route("/athletes/<uuid:athlete_id>/checkins")
+class AthleteCheckins(MethodView):
+    @blp.operation("listCoachAthleteCheckins")
+    @blp.auth_required(scopes.COACH_READ)
+    @blp.arguments(CoachCheckinQuerySchema, location="query")
+    @blp.response(200, CheckinPageSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, athlete_id: uuid.UUID):
+        """List an athlete's check-ins
+
+        Runs and exercise sessions with `runs`, pain check-ins with `pain`; newest first.
+        """
+        coach = current_account()
+        athlete, kinds = coaching.visible_kinds(db(), coach, athlete_id, args.get("kind"))
+        statement = checkin_reads.history(athlete, start=args.get("start"),
+                                          end=args.get("end")).where(Checkin.kind.in_(kinds))
+        page = paginate(db(), statement, order=(Checkin.occurred_at, Checkin.id),
+                        cursor=args["cursor"], limit=args["limit"])
+        _logged(coach, athlete_id, "checkins")
+        return {"items": page.items, "next_cursor": page.next_cursor,
+                "has_more": page.next_cursor is not None}
+
+
+@blp.route("/athletes/<uuid:athlete_id>/load")
+class AthleteLoad(MethodView):
+    @blp.operation("getCoachAthleteLoad")
+    @blp.auth_required(scopes.COACH_READ)
+    @blp.arguments(CoachLoadArgsSchema, location="query")
+    @blp.response(200, LoadSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, athlete_id: uuid.UUID):
+        """Read an athlete's training load (with `load`)"""
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.LOAD)
+        today = local_date(now(), athlete.timezone)
+        report = load_report.report(db(), athlete, args.get("as_of", today), today,
+                                    state().settings.weekly_jump_threshold)
+        _logged(coach, athlete_id, "load")
+        return report
+
+
+@blp.route("/athletes/<uuid:athlete_id>/shoes")
+class AthleteShoes(MethodView):
+    @blp.operation("listCoachAthleteShoes")
+    @blp.auth_required(scopes.COACH_READ)
+    @blp.arguments(ShoeListArgsSchema, location="query")
+    @blp.response(200, page_schema(ShoeSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, athlete_id: uuid.UUID):
+        """List an athlete's shoes (with `shoes`)"""
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.SHOES)
+        page = paginate(db(), shoe_records.listing(athlete,
+                                                   include_retired=args["include_retired"]),
+                        order=(Shoe.created_at, Shoe.id), cursor=args["cursor"],
+                        limit=args["limit"])
+        items = shoe_records.states(db(), page.items, local_date(now(), athlete.timezone))
+        _logged(coach, athlete_id, "shoes")
+        return {"items": items, "next_cursor": page.next_cursor}
+
+
+@blp.route("/athletes/<uuid:athlete_id>/notifications")
+class AthleteNotifications(MethodView):
+    @blp.operation("listCoachAthleteNotifications")
+    @blp.auth_required(scopes.COACH_READ)
+    @blp.arguments(InboxArgsSchema, location="query")
+    @blp.response(200, page_schema(NotificationSchema))
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, athlete_id: uuid.UUID):
+        """List the warnings an athlete was sent (with `notifications`)"""
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.NOTIFICATIONS)
+        page = paginate(db(), notifications.inbox(athlete, now(), unread=args.get("unread")),
+                        order=(Notification.created_at, Notification.id),
+                        cursor=args["cursor"], limit=args["limit"])
+        _logged(coach, athlete_id, "notifications")
+        return page
+
+
+def _logged(coach, athlete_id: uuid.UUID, resource: str) -> None:
+    coaching.log_reads(db(), coach, [athlete_id], resource, now())
+    commit()

@@ -1,0 +1,161 @@
+"""Coaching by consent: invites, scopes, the roster, the access log, and 404 for everything else."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
+
+from tests.runners import assert_problem, pain, run, sign_up
+
+ALL = ["load", "notifications", "pain", "runs", "shoes"]
+
+
+def ago(**delta: float) -> str:
+    return (datetime.now(UTC) - timedelta(**delta)).isoformat()
+
+
+def link(coach, athlete, scopes=ALL) -> str:
+    code = coach.post("/v1/coach/invites").get_json()["code"]
+    accepted = athlete.post("/v1/me/coaches", json={"code": code, "scopes": scopes})
+    assert accepted.status_code == 201, accepted.get_json()
+    return athlete.profile["id"]
+
+
+def test_an_invite_links_once_with_the_scopes_the_athlete_chose(client):
+    coach, ana = sign_up(client), sign_up(client)
+    invite = coach.post("/v1/coach/invites")
+    assert invite.status_code == 201
+    code = invite.get_json()["code"]
+    assert len(code) == 11 and code[5] == "-"
+    expires = datetime.fromisoformat(invite.get_json()["expires_at"])
+    assert timedelta(days=6, hours=23) < expires - datetime.now(UTC) <= timedelta(days=7)
+
+    accepted = ana.post("/v1/me/coaches", json={"code": code.lower(), "scopes": ["runs"]})
+    assert accepted.status_code == 201 and accepted.get_json()["scopes"] == ["runs"]
+    assert accepted.get_json()["coach_id"] == coach.profile["id"]
+    ben = sign_up(client)
+    used = ben.post("/v1/me/coaches", json={"code": code, "scopes": ["runs"]})
+    assert_problem(used, 422, "code")
+    own = coach.post("/v1/me/coaches", json={
+        "code": coach.post("/v1/coach/invites").get_json()["code"], "scopes": ["runs"]})
+    assert_problem(own, 422, "code")
+    unknown_scope = ben.post("/v1/me/coaches", json={
+        "code": coach.post("/v1/coach/invites").get_json()["code"], "scopes": ["diary"]})
+    assert_problem(unknown_scope, 422, "scopes")
+
+
+def test_the_athlete_changes_scopes_and_either_side_can_unlink(client):
+    coach, ana = sign_up(client), sign_up(client)
+    ana_id = link(coach, ana, ["runs", "load"])
+    assert coach.get(f"/v1/coach/athletes/{ana_id}/load").status_code == 200
+
+    changed = ana.put(f"/v1/me/coaches/{coach.profile['id']}", json={"scopes": ["runs"]})
+    assert changed.status_code == 200 and changed.get_json()["scopes"] == ["runs"]
+    assert coach.get(f"/v1/coach/athletes/{ana_id}/load").status_code == 404
+
+    assert ana.delete(f"/v1/me/coaches/{coach.profile['id']}").status_code == 204
+    assert coach.get(f"/v1/coach/athletes/{ana_id}/checkins").status_code == 404
+    assert coach.get("/v1/coach/athletes").get_json()["items"] == []
+
+    link(coach, ana, ["runs"])
+    assert coach.delete(f"/v1/coach/athletes/{ana_id}").status_code == 204
+    assert ana.get("/v1/me/coaches").get_json()["items"] == []
+
+
+def test_consent_is_given_in_the_app_not_by_a_script_token(client):
+    coach, ana = sign_up(client), sign_up(client)
+    token = ana.post("/v1/me/tokens", json={"name": "script", "scopes": ["profile:read"],
+                                            "expires_in_days": 30}).get_json()["token"]
+    code = coach.post("/v1/coach/invites").get_json()["code"]
+    response = client.post("/v1/me/coaches", json={"code": code, "scopes": ALL},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert_problem(response, 403)
+
+
+def test_the_roster_puts_who_needs_attention_first_and_shows_only_what_is_granted(client):
+    coach = sign_up(client)
+    calm, flagged, private = sign_up(client), sign_up(client), sign_up(client)
+    for runner in (calm, flagged, private):
+        for days in (9, 6, 3):
+            runner.put(f"/v1/checkins/{uuid.uuid4()}", json=run(ago(days=days)))
+    flagged.put(f"/v1/checkins/{uuid.uuid4()}",
+                json=run(ago(days=1), distance_m=16_000, duration_s=5400))
+    flagged.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(ago(hours=2), severity=8))
+    link(coach, calm)
+    link(coach, flagged)
+    link(coach, private, ["runs"])
+
+    items = coach.get("/v1/coach/athletes").get_json()["items"]
+    assert items[0]["athlete_id"] == flagged.profile["id"]
+    assert items[0]["triage_tier"] == "review" and items[0]["latest_spike"] == "moderate"
+    assert "pain_review" in items[0]["attention"] and "run_spike_moderate" in items[0]["attention"]
+    assert items[0]["last_7_days_m"] == 8000 + 8000 + 16_000
+    hidden = next(i for i in items if i["athlete_id"] == private.profile["id"])
+    assert hidden["last_run_at"] is not None, "runs granted"
+    assert (hidden["last_7_days_m"], hidden["triage_tier"], hidden["unread_warnings"],
+            hidden["shoes_needing_attention"]) == (None, None, None, None)
+    by_name = coach.get("/v1/coach/athletes", query_string={"sort": "name"}).get_json()["items"]
+    assert [i["email"] for i in by_name] == sorted(i["email"] for i in items)
+
+
+def test_every_coach_read_is_in_the_athletes_access_log(client):
+    coach, ana = sign_up(client), sign_up(client, display_name="Ana")
+    coach.patch("/v1/me", json={"display_name": "Coach Kim"})
+    ana_id = link(coach, ana)
+    coach.get("/v1/coach/athletes")
+    for resource in ("checkins", "load", "shoes", "notifications"):
+        assert coach.get(f"/v1/coach/athletes/{ana_id}/{resource}").status_code == 200
+    log = ana.get("/v1/me/access-log").get_json()["items"]
+    assert [entry["resource"] for entry in log] == [
+        "notifications", "shoes", "load", "checkins", "roster"]
+    assert {entry["coach_name"] for entry in log} == {"Coach Kim"}
+    assert all("value" not in entry and "items" not in entry for entry in log)
+    assert coach.get("/v1/me/access-log").get_json()["items"] == [], "the coach's own log is empty"
+
+
+def test_a_coach_sees_pain_check_ins_only_with_pain(client):
+    coach, ana = sign_up(client), sign_up(client)
+    ana.put(f"/v1/checkins/{uuid.uuid4()}", json=run(ago(days=1)))
+    ana.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(ago(hours=1)))
+    ana_id = link(coach, ana, ["runs"])
+    kinds = [c["kind"] for c in coach.get(f"/v1/coach/athletes/{ana_id}/checkins").get_json()[
+        "items"]]
+    assert kinds == ["run"]
+    assert coach.get(f"/v1/coach/athletes/{ana_id}/checkins",
+                     query_string={"kind": "pain"}).status_code == 404
+
+
+def test_the_roster_costs_the_same_queries_whatever_its_size(app, client):
+    coach = sign_up(client)
+    engine = app.extensions["backstride"].engine
+
+    def add_athletes(count: int) -> None:
+        for _ in range(count):
+            athlete = sign_up(client)
+            athlete.post("/v1/shoes", json={"name": "Worn out", "max_distance_m": 500_000,
+                                            "initial_distance_m": 500_000})
+            athlete.put(f"/v1/checkins/{uuid.uuid4()}", json=run(ago(days=2)))
+            athlete.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(ago(hours=3)))
+            link(coach, athlete)
+
+    def roster_queries() -> tuple[int, list]:
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            items = coach.get("/v1/coach/athletes").get_json()["items"]
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert all(i["shoes_needing_attention"] and i["triage_tier"] for i in items), items
+        return len(statements), items
+
+    add_athletes(2)
+    small, items = roster_queries()
+    assert len(items) == 2
+    add_athletes(10)
+    large, items = roster_queries()
+    assert len(items) == 12
+    assert small == large, f"{small} queries for 2 athletes, {large} for 12"
+    assert large <= 14
