@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask import Response
 from flask.views import MethodView
 
 from service.api.conditional import check_if_match, etag_of
@@ -11,10 +12,13 @@ from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
 from service.api.security import current_account
-from service.domain import accounts, scopes, tokens
+from service.domain import accounts, erasure, export, scopes, tokens
 from service.models import PersonalAccessToken
 
 from .schemas import (
+    ErasureSchema,
+    ExportArgsSchema,
+    ExportSchema,
     PersonalTokenCreatedSchema,
     PersonalTokenCreateSchema,
     PersonalTokenSchema,
@@ -51,6 +55,55 @@ class Profile(MethodView):
         accounts.update_profile(account, changes)
         commit()
         return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
+
+    @blp.operation("deleteAccount")
+    @blp.auth_required(scopes.SESSION_ONLY)
+    @blp.arguments(ErasureSchema)
+    @blp.response(204)
+    def delete(self, body):
+        """Delete your account and all your data
+
+        Everything Backstride holds about you is erased at once: profile, shoes, check-ins,
+        notifications, devices, imports, coach links (both ways) and your access log; every
+        sign-in and token stops working. Export first if you want a copy. Needs your password.
+        """
+        erasure.erase(db(), state().hasher, current_account(), body["password"])
+        commit()
+
+
+@blp.route("/export")
+class Export(MethodView):
+    @blp.operation("exportAccount")
+    @blp.auth_required(scopes.SESSION_ONLY)
+    @blp.arguments(ExportArgsSchema, location="query")
+    @blp.response(200, ExportSchema)
+    @blp.doc(responses={"200": {
+        "description": "One JSON document, or with `format=csv` a zip of CSV files.",
+        "content": {"application/json": {"schema": ExportSchema},
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+    def get(self, args):
+        """Export all your data
+
+        Everything Backstride holds about you, as one JSON document (streamed), or with
+        `format=csv` as a zip of one CSV file per section. Secrets (password and token hashes,
+        push tokens) are never included; `not_exported` says what is left out and why.
+        """
+        athlete_id, engine, moment = current_account().id, state().engine, now()
+        name = f"backstride-{moment.strftime('%Y%m%d')}"
+        if args["format"] == "csv":
+            archive = export.csv_zip(engine, athlete_id, moment)
+            return Response(_chunks(archive), mimetype="application/zip", headers={
+                "Content-Disposition": f'attachment; filename="{name}.zip"'})
+        return Response(export.json_chunks(engine, athlete_id, moment),
+                        mimetype="application/json", headers={
+                            "Content-Disposition": f'attachment; filename="{name}.json"'})
+
+
+def _chunks(handle, size: int = 64 * 1024):
+    """Send a file in pieces, closing it at the end (or when the client goes away)."""
+    with handle:
+        while piece := handle.read(size):
+            yield piece
 
 
 @blp.route("/tokens")

@@ -50,3 +50,32 @@ class PersonalTokenSchema(Schema):
 class PersonalTokenCreatedSchema(PersonalTokenSchema):
     token = fields.String(required=True,
                           metadata={"description": "The secret, shown this once only."})
+
+
+class ErasureSchema(Schema):
+    password = fields.String(required=True, validate=validate.Length(1, 1024),
+                             metadata={"description": "Your password, to confirm it is you."})
+
+
+class ExportArgsSchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
+                           metadata={"description": "`json`: one document; `csv`: a zip of "
+                                                    "one CSV file per section."})
+
+
+class ExportSchema(Schema):
+    """Everything Backstride holds about you (the JSON format)."""
+
+    format = fields.String(required=True, metadata={"example": "backstride-export"})
+    version = fields.Integer(required=True)
+    exported_at = fields.AwareDateTime(required=True)
+    athlete_id = fields.UUID(required=True)
+    not_exported = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                               metadata={"description": "Tables left out, and why (secrets, "
+                                                        "short-lived copies)."})
+    sections = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.Dict()), required=True,
+        metadata={"description": "Rows by section: profile, shoes, checkins, notifications, "
+                                 "push_deliveries, devices, coach_links, coach_invites, "
+                                 "access_log, sign_ins, personal_tokens, imports, "
+                                 "imported_files, nightly_state, nightly_log, sync_counters."})

@@ -1,0 +1,42 @@
+"""Imports of activity files: read an upload into run check-ins, file by file."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from service.clock import utcnow
+from service.domain import imports
+from workers.app import app, job
+from workers.database import session_scope
+
+log = logging.getLogger(__name__)
+settings = app.backstride_settings
+
+
+@job("imports.process", time_limit=3600, soft_time_limit=3300)
+def process(import_id: str) -> dict[str, int] | None:
+    """Read one upload. Safe to run twice: a second copy finds it taken or done, and a re-run
+    after a crash goes on from the first file without a result, creating nothing twice."""
+    with session_scope() as session:
+        job = imports.process(session, uuid.UUID(import_id), checkpoint=session.commit,
+                              max_file_bytes=settings.import_max_bytes,
+                              weekly_threshold=settings.weekly_jump_threshold)
+        if job is None:
+            return None
+        log.info("import %s %s: %d runs created, %d duplicates, %d non-running, %d files failed",
+                 job.id, job.status, job.runs_created, job.duplicates_skipped,
+                 job.non_running_skipped, job.files_failed)
+        return {"runs_created": job.runs_created, "files_failed": job.files_failed}
+
+
+@job("imports.sweep", time_limit=120)
+def sweep() -> int:
+    """Every minute: send again the imports whose hint was lost or whose worker died."""
+    with session_scope() as session:
+        due = imports.due(session, utcnow())
+    for import_id in due:
+        process.delay(str(import_id))
+    if due:
+        log.info("imports sweep: %d imports sent again", len(due))
+    return len(due)
