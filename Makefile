@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi migrate bench-checkins bench-nightly clean
+.PHONY: install run test lint openapi migrate bench-checkins bench-nightly bench-roster bench-load \
+	clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +17,10 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 
 install: $(INSTALLED)
 
+# Console logs unless told otherwise: three processes share the terminal, and people read those
+# lines more easily than JSON (which stays the default everywhere else, for log shippers).
 run: install  ## API on 127.0.0.1:$${PORT:-8000}, one worker and beat, on SQLite; Ctrl-C stops all
-	$(BIN)/backstride up
+	BACKSTRIDE_LOG_FORMAT=$${BACKSTRIDE_LOG_FORMAT:-console} $(BIN)/backstride up
 
 test: install  ## lint, then the suite (also on PostgreSQL and Redis when BACKSTRIDE_TEST_* are set)
 	$(BIN)/ruff check .
@@ -38,6 +41,14 @@ bench-checkins: install  ## check-in write throughput vs same-run baselines (Pos
 
 bench-nightly: install  ## the nightly analysis at 10,000 and 100,000 athletes (PostgreSQL)
 	$(BIN)/python bench/nightly.py --sizes 10000 100000
+
+bench-roster: install  ## the coach's roster (50 athletes, 120 days) vs a minimal Flask endpoint
+	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
+	$(BIN)/python bench/roster.py --seconds 10 --rounds 2
+
+bench-load: install  ## 60 s of PUT /v1/checkins/{id} at 80 % of the measured maximum, RSS sampled
+	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
+	$(BIN)/python bench/load.py --probe-seconds 10 --seconds 60 --share 0.8
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

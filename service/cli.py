@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from service import commands
 from service.config import ConfigError, Settings
 
 DEFAULT_OPENAPI_PATH = Path("openapi") / "openapi.json"
@@ -83,15 +84,25 @@ def render_openapi(settings_: Settings) -> str:
 @click.option("--workers", default=2, show_default=True)
 def serve(bind: str, workers: int) -> None:
     """Run the API under gunicorn."""
-    settings()  # fail here, in one line, not in every gunicorn worker
+    current = settings()  # fail here, in one line, not in every gunicorn worker
+    os.environ.update(_api_metrics_env(current, bind))
     os.execv(sys.executable, _gunicorn_argv(bind, workers))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def worker(ctx: click.Context) -> None:
-    """Run a Celery worker; extra arguments go to `celery worker`."""
-    settings()
+    """Run a Celery worker; extra arguments go to `celery worker`.
+
+    With BACKSTRIDE_WORKER_METRICS_PORT set, it serves Prometheus metrics on that port.
+    """
+    current = settings()
+    if current.worker_metrics_port:
+        from service import prometheus
+
+        # Before workers.app imports prometheus_client, which reads it once.
+        os.environ.update(prometheus.multiprocess_env(prometheus.multiprocess_dir(
+            current.data_dir, f"worker-{current.worker_metrics_port}")))
     from workers.app import app
 
     app.worker_main(["worker", "--loglevel=INFO", *ctx.args])
@@ -124,12 +135,15 @@ def up(port: int) -> None:
     migrate.upgrade(current.database_url)
     env = {**os.environ, "BACKSTRIDE_DATA_DIR": str(current.data_dir)}
     me = [sys.executable, "-m", "service.cli"]
+    bind = f"127.0.0.1:{port}"
     commands = {
-        "api": _gunicorn_argv(f"127.0.0.1:{port}", 2),
+        "api": _gunicorn_argv(bind, 2),
         "worker": [*me, "worker", "--concurrency=1"],
         "beat": [*me, "beat"],
     }
-    children = {name: subprocess.Popen(argv, env=env) for name, argv in commands.items()}
+    envs = {"api": {**env, **_api_metrics_env(current, bind)}}
+    children = {name: subprocess.Popen(argv, env=envs.get(name, env))
+                for name, argv in commands.items()}
     pids = ", ".join(f"{name} pid {child.pid}" for name, child in children.items())
     click.echo(f"backstride: http://127.0.0.1:{port} ({pids}); Ctrl-C stops everything",
                err=True)
@@ -213,7 +227,16 @@ def jobs_purge() -> None:
 
 def _gunicorn_argv(bind: str, workers: int) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "service.api.wsgi:app", "--bind", bind,
-            "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10"]
+            "--workers", str(workers), "--graceful-timeout", "10",
+            "--config", "python:service.api.gunicorn_conf"]
+
+
+def _api_metrics_env(current: Settings, bind: str) -> dict[str, str]:
+    """A fresh multiprocess metrics directory for the gunicorn workers behind `bind`."""
+    from service import prometheus
+
+    return prometheus.multiprocess_env(prometheus.multiprocess_dir(current.data_dir,
+                                                                   f"api-{bind}"))
 
 
 def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
@@ -253,6 +276,12 @@ def _terminate(children: Sequence[subprocess.Popen[bytes]] | object, grace_s: fl
 def _ensure_sqlite_dir(url: str) -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+cli.add_command(commands.accounts)
+cli.add_command(commands.demo)
+jobs.add_command(commands.jobs_reminders)
+jobs.add_command(commands.jobs_push_sweep)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+from limits import parse_many
+
 PREFIX = "BACKSTRIDE_"
 T = TypeVar("T")
 
@@ -32,6 +34,7 @@ class Settings:
     refresh_token_ttl_s: int
     personal_token_max_days: int
     max_content_length: int
+    import_max_bytes: int
     purge_interval_s: int
     password_profile: str
     beat_schedule_file: Path
@@ -55,6 +58,12 @@ class Settings:
     apns_team_id: str | None
     apns_topic: str | None
     apns_url: str
+    ratelimit_storage_url: str
+    ratelimit_default: str
+    ratelimit_auth: str
+    proxy_hops: int
+    log_format: str
+    worker_metrics_port: int
 
     @property
     def embedded(self) -> bool:
@@ -93,6 +102,8 @@ class Settings:
             refresh_token_ttl_s=reader.get("REFRESH_TOKEN_TTL_S", _positive_int, 30 * 86400),
             personal_token_max_days=reader.get("PERSONAL_TOKEN_MAX_DAYS", _positive_int, 366),
             max_content_length=reader.get("MAX_CONTENT_LENGTH", _positive_int, 2 * 1024 * 1024),
+            # Activity file uploads only (POST /v1/imports): years of runs in one zip.
+            import_max_bytes=reader.get("IMPORT_MAX_BYTES", _positive_int, 50 * 1024 * 1024),
             purge_interval_s=reader.get("PURGE_INTERVAL_S", _positive_int, 3600),
             password_profile=password_profile,
             beat_schedule_file=data_dir / "celerybeat-schedule",
@@ -118,6 +129,16 @@ class Settings:
             apns_team_id=reader.get("APNS_TEAM_ID", str, None),
             apns_topic=reader.get("APNS_TOPIC", str, None),
             apns_url=reader.get("APNS_URL", _url, "https://api.push.apple.com"),
+            ratelimit_storage_url=reader.get(
+                "RATELIMIT_STORAGE_URL", _ratelimit_storage,
+                _default_ratelimit_storage(redis_url, broker_url),
+            ),
+            ratelimit_default=reader.get("RATELIMIT_DEFAULT", _rate_limit, "300 per minute"),
+            ratelimit_auth=reader.get("RATELIMIT_AUTH", _rate_limit, "10 per minute"),
+            proxy_hops=reader.get("PROXY_HOPS", _non_negative_int, 0),
+            log_format=reader.get("LOG_FORMAT", _log_format, "json"),
+            # Off by default: two workers on one machine would fight over one port.
+            worker_metrics_port=reader.get("WORKER_METRICS_PORT", _port, 0),
         )
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
@@ -156,6 +177,33 @@ def _embedded_secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _default_ratelimit_storage(redis_url: str | None, broker_url: str) -> str:
+    """Counters go where the API processes can share them: the Redis named for it, else the
+    broker's Redis; only the embedded default (one process, no Redis) counts in memory."""
+    if redis_url:
+        return redis_url
+    if broker_url.startswith(("redis://", "rediss://")):
+        return broker_url
+    return "memory://"
+
+
+def _ratelimit_storage(raw: str) -> str:
+    if not raw.startswith(("memory://", "redis://", "rediss://")):
+        raise ValueError("must be memory:// or redis://…")
+    return raw
+
+
+def _rate_limit(raw: str) -> str:
+    """Checked now with flask-limiter's own parser, so a typo stops start-up, not a request."""
+    try:
+        items = parse_many(raw)
+    except ValueError:
+        raise ValueError("must read like '300 per minute' or '10/minute; 100/hour'") from None
+    if any(item.amount < 1 for item in items):
+        raise ValueError("must allow at least one request")
+    return raw
+
+
 WEBPUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.apple.com",
                  "*.notify.windows.com")
 
@@ -185,6 +233,19 @@ def _url(raw: str) -> str:
     return raw
 
 
+def _log_format(raw: str) -> str:
+    if raw not in ("json", "console"):
+        raise ValueError("must be 'json' (for log shippers) or 'console' (for people)")
+    return raw
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a TCP port, or 0 for off")
+    return value
+
+
 def _hour(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 23:
@@ -196,6 +257,13 @@ def _fraction(raw: str) -> float:
     value = float(raw)
     if not 0 < value < 5:
         raise ValueError("must be a fraction such as 0.30 (30 %)")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or more")
     return value
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from service.api import limits, observe
 from service.api.auth.routes import blp as auth_blp
 from service.api.checkins.routes import blp as checkins_blp
+from service.api.coach.routes import blp as coach_blp
+from service.api.consent.routes import blp as consent_blp
 from service.api.context import EXTENSION_KEY, AppState, close_db
 from service.api.devices.routes import blp as devices_blp
 from service.api.extension import BEARER, Api
 from service.api.health.routes import blp as health_blp
+from service.api.imports.routes import blp as imports_blp
+from service.api.insights.routes import blp as insights_blp
 from service.api.load.routes import blp as load_blp
 from service.api.me.routes import blp as me_blp
 from service.api.notifications.routes import blp as notifications_blp
@@ -20,10 +26,11 @@ from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.domain.passwords import make_hasher
 from service.domain.tokens import TokenPolicy
+from service.hints import Hints
 
 API_VERSION = "1.0.0"
-BLUEPRINTS = (auth_blp, me_blp, shoes_blp, checkins_blp, load_blp, notifications_blp,
-              routines_blp, devices_blp, health_blp)
+BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,
+              insights_blp, notifications_blp, routines_blp, devices_blp, coach_blp, health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -33,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_content_length,
         API_TITLE="Backstride",
         API_VERSION=API_VERSION,
-        OPENAPI_VERSION="3.0.3",
+        OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
@@ -43,6 +50,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             "servers": [{"url": "/"}],
         },
     )
+    if settings.proxy_hops:
+        # Trust exactly this many proxies' X-Forwarded-For/-Proto: with more, a client could
+        # pick its own address, and the rate limits with it.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     engine = make_engine(settings.database_url)
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
@@ -56,14 +68,17 @@ def create_app(settings: Settings | None = None) -> Flask:
             refresh_ttl_s=settings.refresh_token_ttl_s,
             personal_token_max_days=settings.personal_token_max_days,
         ),
+        hints=Hints(settings),
     )
     # Swagger UI's assets come from a package, so /docs works on a machine with no internet.
     app.register_blueprint(Blueprint("docs_assets", __name__, static_url_path="/docs/assets",
                                      static_folder=swagger_ui_bundle.swagger_ui_path))
     app.teardown_appcontext(close_db)
+    observe.install(app)  # first, so its after_request runs last and sees the final status
     app.after_request(_response_headers)
 
     api = Api(app)
+    limits.init_app(app, settings)
     api.spec.components.security_scheme(
         BEARER, {"type": "http", "scheme": "bearer",
                  "description": "An access token from /v1/auth/token or a personal access token."}

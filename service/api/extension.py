@@ -3,8 +3,9 @@
 - every error is an RFC 9457 problem document, and documented as one;
 - `Blueprint.auth_required(scope)` authenticates and documents the security and the 401/403;
 - `Blueprint.operation(id)` gives each operation the explicit, stable operationId that generated
-  clients name their methods after;
-- `Blueprint.if_match()` / `if_none_match()` document conditional requests.
+  clients name their methods after, and documents its 429 (service.api.limits);
+- `Blueprint.if_match()` / `if_none_match()` document conditional requests;
+- `Blueprint.arguments()` documents the 400 a request body that is not JSON gets.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.api import idempotency, problems
+from service.api import idempotency, limits, problems
 from service.api.security import authenticate
 from service.domain.errors import DomainError
 
@@ -35,6 +36,8 @@ class Api(flask_smorest.Api):
             response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
+            if status == 429:
+                response["headers"] = limits.HEADERS_DOC
             prepare_response(response, self.spec, problems.MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
@@ -54,7 +57,24 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     def operation(self, operation_id: str) -> Callable:
         """Name the operation; the summary and description come from the view's docstring."""
-        return self.doc(operationId=operation_id)
+        def decorator(view: Callable) -> Callable:
+            view = self.doc(operationId=operation_id)(view)
+            if self.name in limits.EXEMPT_BLUEPRINTS:
+                return view
+            return self.alt_response(429, response="TOO_MANY_REQUESTS")(view)
+
+        return decorator
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Callable:
+        """Like flask-smorest's; a JSON body also documents the 400 for one that is not JSON."""
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+
+        def decorator(view: Callable) -> Callable:
+            return self.alt_response(400, response="BAD_REQUEST")(parse(view))
+
+        return decorator
 
     def auth_required(self, scope: str) -> Callable:
         def decorator(view: Callable) -> Callable:

@@ -12,6 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from marshmallow import Schema, fields, validate
@@ -38,8 +39,10 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+@cache
 def page_schema(item_schema: type[Schema]) -> type[Schema]:
-    """The `{items, next_cursor}` envelope for one item schema, named after it."""
+    """The `{items, next_cursor}` envelope for one item schema, named after it (made once, so
+    two routes that page the same items share one component)."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
     return type(name, (Schema,), {
         "items": fields.List(fields.Nested(item_schema), required=True),

@@ -162,7 +162,7 @@ def _flatten_locations(messages: dict[str, Any]) -> dict[str, Any]:
     for location, fields_ in messages.items():
         if isinstance(fields_, dict):
             for name, value in fields_.items():
-                plain = location in ("json", "query", "path", "form")
+                plain = location in ("json", "query", "path", "form", "files")
                 key = name if plain else f"{location}.{name}"
                 flat[key] = value
         else:

@@ -4,21 +4,29 @@ from service.models.account import Account
 from service.models.auth import AuthSession, PersonalAccessToken, RefreshToken
 from service.models.base import Base
 from service.models.checkin import Checkin
+from service.models.coaching import AccessLogEntry, CoachInvite, CoachLink
 from service.models.delivery import Delivery
 from service.models.device import Device
+from service.models.imports import Import, ImportedFile, ImportUpload
 from service.models.nightly import NightlyLog, NightlyState
 from service.models.notification import Notification
 from service.models.shoe import Shoe
 from service.models.sync import IdempotencyRecord, SyncCounter
 
 __all__ = [
+    "AccessLogEntry",
     "Account",
     "AuthSession",
     "Base",
     "Checkin",
+    "CoachInvite",
+    "CoachLink",
     "Delivery",
     "Device",
     "IdempotencyRecord",
+    "Import",
+    "ImportUpload",
+    "ImportedFile",
     "NightlyLog",
     "NightlyState",
     "Notification",

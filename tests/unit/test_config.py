@@ -22,6 +22,13 @@ def test_the_embedded_default_needs_no_settings_and_keeps_its_key(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0, "the key is private"
 
 
+def test_logs_are_json_and_worker_metrics_off_unless_asked(tmp_path):
+    default = Settings.from_env(env(tmp_path))
+    chosen = Settings.from_env(env(tmp_path, LOG_FORMAT="console", WORKER_METRICS_PORT="9808"))
+    assert (default.log_format, default.worker_metrics_port) == ("json", 0)
+    assert (chosen.log_format, chosen.worker_metrics_port) == ("console", 9808)
+
+
 def test_postgres_urls_use_psycopg_3(tmp_path):
     settings = Settings.from_env(env(tmp_path, DATABASE_URL="postgres://u@db/backstride",
                                      SECRET_KEY="k" * 32))
@@ -38,6 +45,12 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"ACCESS_TOKEN_TTL_S": "fifteen"}, "BACKSTRIDE_ACCESS_TOKEN_TTL_S"),
     ({"PURGE_INTERVAL_S": "-5"}, "BACKSTRIDE_PURGE_INTERVAL_S"),
     ({"PASSWORD_PROFILE": "weak"}, "BACKSTRIDE_PASSWORD_PROFILE"),
+    ({"RATELIMIT_DEFAULT": "lots"}, "BACKSTRIDE_RATELIMIT_DEFAULT"),
+    ({"RATELIMIT_AUTH": "0 per minute"}, "BACKSTRIDE_RATELIMIT_AUTH"),
+    ({"RATELIMIT_STORAGE_URL": "memcached://cache:11211"}, "BACKSTRIDE_RATELIMIT_STORAGE_URL"),
+    ({"PROXY_HOPS": "-1"}, "BACKSTRIDE_PROXY_HOPS"),
+    ({"LOG_FORMAT": "xml"}, "BACKSTRIDE_LOG_FORMAT"),
+    ({"WORKER_METRICS_PORT": "70000"}, "BACKSTRIDE_WORKER_METRICS_PORT"),
 ])
 def test_a_bad_setting_is_named_in_one_line(tmp_path, values, named):
     with pytest.raises(ConfigError) as error:
@@ -45,3 +58,16 @@ def test_a_bad_setting_is_named_in_one_line(tmp_path, values, named):
     message = str(error.value)
     assert named in message
     assert "\n" not in message
+
+
+def test_rate_limits_count_in_redis_whenever_there_is_one(tmp_path):
+    embedded = Settings.from_env(env(tmp_path))
+    on_the_broker = Settings.from_env(env(tmp_path, BROKER_URL="redis://broker:6379/0"))
+    own_redis = Settings.from_env(env(tmp_path, BROKER_URL="redis://broker:6379/0",
+                                      REDIS_URL="redis://limits:6379/2"))
+    assert embedded.ratelimit_storage_url == "memory://", "one process, nothing to share with"
+    assert on_the_broker.ratelimit_storage_url == "redis://broker:6379/0"
+    assert own_redis.ratelimit_storage_url == "redis://limits:6379/2"
+    assert (embedded.ratelimit_default, embedded.ratelimit_auth) == ("300 per minute",
+                                                                      "10 per minute")
+    assert embedded.proxy_hops == 0

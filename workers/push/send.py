@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -50,8 +50,13 @@ def providers(settings: Settings) -> dict[str, Provider]:
 
 
 def send_due(session: Session, available: Mapping[str, Provider],
-             notification_id: uuid.UUID | None = None) -> dict[str, int]:
-    """Send what is due, one claimed batch at a time; each claim is committed before sending."""
+             notification_id: uuid.UUID | None = None,
+             on_recorded: Callable[[str, str], None] | None = None) -> dict[str, int]:
+    """Send what is due, one claimed batch at a time; each claim is committed before sending.
+
+    Returns how many deliveries ended in each status; `on_recorded(provider, status)` is called
+    for each one, which is how the task counts them per provider for its metrics.
+    """
     counts: dict[str, int] = {}
     while True:
         claimed = deliveries.claim(session, utcnow(), notification_id)
@@ -63,4 +68,6 @@ def send_due(session: Session, available: Mapping[str, Provider],
                                                        Message.of(item.notification))
             status = deliveries.record(session, item.delivery_id, outcome, utcnow())
             counts[status] = counts.get(status, 0) + 1
+            if on_recorded is not None:
+                on_recorded(item.device.kind, status)
         session.commit()  # one commit per claimed batch; a crash leaves them to release_stuck

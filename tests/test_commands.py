@@ -1,0 +1,75 @@
+"""The ops command line: accounts, demo data, and jobs run by hand, on each database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from service.cli import cli
+from service.clock import utcnow
+from service.db import make_engine, make_session_factory
+from service.domain import pain, roster
+from service.models import Account, Notification, PersonalAccessToken
+from tests.conftest import SECRET
+
+
+def run_cli(database, tmp_path, *args: str, input: str | None = None):
+    env = {"BACKSTRIDE_DATABASE_URL": database.url, "BACKSTRIDE_DATA_DIR": str(tmp_path),
+           "BACKSTRIDE_SECRET_KEY": SECRET, "BACKSTRIDE_PASSWORD_PROFILE": "cheapest"}
+    return CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def session_on(database):
+    return make_session_factory(make_engine(database.url))()
+
+
+def test_accounts_create_makes_a_coach_with_a_script_token_and_an_invite(database, tmp_path):
+    result = run_cli(database, tmp_path, "accounts", "create", "kim@example.org", "--coach",
+                     "--display-name", "Coach Kim",
+                     input="long-enough-pass-2026\nlong-enough-pass-2026\n")
+    assert result.exit_code == 0, result.output
+    assert "bst_pat_" in result.output and "invite code" in result.output
+    with session_on(database) as session:
+        kim = session.scalar(select(Account).where(Account.email == "kim@example.org"))
+        assert kim.display_name == "Coach Kim"
+        (token,) = session.scalars(select(PersonalAccessToken))
+        assert sorted(token.scopes) == ["coach:read", "coach:write"]
+    again = run_cli(database, tmp_path, "accounts", "create", "kim@example.org",
+                    "--password", "long-enough-pass-2026")
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_demo_seed_tells_every_story_once(database, tmp_path):
+    result = run_cli(database, tmp_path, "demo", "seed")
+    assert result.exit_code == 0, result.output
+    assert "run_spike" in result.output and "shoe_replace 1" in result.output
+    with session_on(database) as session:
+        coach = session.scalar(select(Account).where(Account.email.like("coach@%")))
+        entries = {e.email.split("@")[0]: e for e in roster.roster(session, coach, utcnow())}
+        assert set(entries) == {"beginner", "marathoner", "oldshoes", "morning"}
+        assert entries["morning"].triage_tier == "inflammatory_screen"
+        assert entries["oldshoes"].shoes_needing_attention[0].status == "replace"
+        assert entries["marathoner"].latest_spike == "moderate"
+        assert entries["marathoner"].risk > entries["beginner"].risk, "the jump needs attention"
+        morning = session.scalar(select(Account).where(Account.email.like("morning@%")))
+        assert pain.active(session, [morning.id])[morning.id].tier == "inflammatory_screen"
+        notes = session.scalar(select(func.count()).select_from(Notification))
+    again = run_cli(database, tmp_path, "demo", "seed")
+    assert again.exit_code == 1 and "already seeded" in again.output
+    with session_on(database) as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == notes
+
+
+def test_jobs_run_by_hand_report_what_they_did(database, tmp_path):
+    env = {**os.environ, "BACKSTRIDE_DATABASE_URL": database.url,
+           "BACKSTRIDE_DATA_DIR": str(tmp_path), "BACKSTRIDE_SECRET_KEY": SECRET}
+    for job, expected in (("reminders", "reminders sweep: {'reminders': 0"),
+                          ("push-sweep", "push sweep: {}")):
+        done = subprocess.run([sys.executable, "-m", "service.cli", "jobs", job], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout
