@@ -6,24 +6,39 @@ clear line; `celery -A workers.app` works too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from celery import Celery
 from kombu import Queue
+from kombu.exceptions import OperationalError as BrokerUnreachable
+from sqlalchemy.exc import OperationalError
 
 from service.config import Settings
+from workers import logs as _logs  # noqa: F401  connects Celery's logging signals
+from workers import metrics as _metrics  # noqa: F401  connects the task metrics' signals
 
 # One queue per kind of work, so a slow night never holds up housekeeping (and vice versa).
-QUEUES = ("default", "nightly", "reminders", "push")
+QUEUES = ("default", "nightly", "reminders", "push", "imports")
 ROUTES = {
     "push.*": {"queue": "push"},
     "nightly.*": {"queue": "nightly"},
     "reminders.*": {"queue": "reminders"},
+    "imports.*": {"queue": "imports"},
     "maintenance.*": {"queue": "default"},
 }
 TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.tasks.reminders",
-                "workers.tasks.push")
+                "workers.tasks.push", "workers.tasks.imports")
 # Longer than any countdown or retry delay we use: a Redis message not acknowledged within this
 # time is handed to another worker (celery #7651: set it in every transport option, not one).
 VISIBILITY_TIMEOUT_S = 2 * 3600
+# A task that fails because PostgreSQL or the broker is briefly gone tries again, backing off
+# exponentially with jitter (5 s, 10 s, ... at most 10 minutes, 6 times); any other error is a bug
+# and fails at once. Beat's next tick sends every sweep again anyway: the retry only shortens the
+# wait after an outage. Every delay stays far below VISIBILITY_TIMEOUT_S (celery #2599).
+RETRY_ON = (OperationalError, BrokerUnreachable, ConnectionError)
+RETRY_POLICY: dict[str, Any] = {"autoretry_for": RETRY_ON, "retry_backoff": 5,
+                                "retry_backoff_max": 600, "retry_jitter": True, "max_retries": 6}
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -47,6 +62,8 @@ def create_celery(settings: Settings) -> Celery:
         timezone="UTC",
         enable_utc=True,
         beat_schedule_filename=str(settings.beat_schedule_file),
+        # Only the beat holding the lock sends anything (workers/beat.py).
+        beat_scheduler="workers.beat:SingleBeatScheduler",
         beat_schedule={
             "purge-expired-tokens": {
                 "task": "maintenance.purge_expired_tokens",
@@ -65,6 +82,11 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": float(settings.reminder_interval_s),
                 "options": {"expires": float(settings.reminder_interval_s)},
             },
+            "imports-sweep": {
+                "task": "imports.sweep",
+                "schedule": float(settings.reminder_interval_s),
+                "options": {"expires": float(settings.reminder_interval_s)},
+            },
             "nightly-dispatch": {
                 "task": "nightly.dispatch",
                 "schedule": float(settings.dispatch_interval_s),
@@ -77,3 +99,10 @@ def create_celery(settings: Settings) -> Celery:
 
 
 app = create_celery(Settings.from_env())
+
+
+def job(name: str, *, time_limit: int, soft_time_limit: int | None = None) -> Callable:
+    """Register a task the one way we do: a name, a hard time limit, acknowledged after it ran,
+    re-queued if its worker dies, retried on a passing outage. Every task must be idempotent."""
+    return app.task(name=name, acks_late=True, reject_on_worker_lost=True, time_limit=time_limit,
+                    soft_time_limit=soft_time_limit, **RETRY_POLICY)

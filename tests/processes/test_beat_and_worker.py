@@ -6,10 +6,13 @@ environment names them. Celery's eager mode would test none of the path that mat
 
 from __future__ import annotations
 
+import signal
+import time
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from service import migrate
@@ -83,3 +86,41 @@ def test_beat_and_a_worker_purge_expired_sign_ins(stack, tmp_path):
         assert "maintenance.purge_expired_tokens" in beat_log.read_text(), "beat sent it"
         wait_until(lambda: "purged expired tokens" in worker_log.read_text(), 10,
                    "the worker to log the purge", worker_log)
+
+
+def sends(log) -> int:
+    return log.read_text(errors="replace").count("Sending due task") if log.exists() else 0
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_second_beat_schedules_nothing_until_the_first_is_gone(stack, tmp_path):
+    """Two beats started by mistake: one sends, the other stands by, and takes over on a kill."""
+    with ExitStack() as cleanup:
+        database_url, broker_url = cleanup.enter_context(stack_urls(stack, tmp_path))
+        migrate.upgrade(database_url)
+        env = {
+            "BACKSTRIDE_DATABASE_URL": database_url, "BACKSTRIDE_BROKER_URL": broker_url,
+            "BACKSTRIDE_SECRET_KEY": SECRET, "BACKSTRIDE_DATA_DIR": str(tmp_path),
+            "BACKSTRIDE_REMINDER_INTERVAL_S": "1",
+        }
+        if broker_url.startswith("redis"):
+            cleanup.callback(redis.Redis.from_url(broker_url).flushdb)  # the unconsumed sends
+        first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+        first = start(["beat"], env, first_log)
+        cleanup.callback(stop, first)
+        wait_until(lambda: sends(first_log) >= 2, 30, "the first beat to schedule", first_log)
+        # Same settings, same data directory: only its schedule file is its own.
+        second = start(["beat", "-s", str(tmp_path / "second-schedule")], env, second_log)
+        cleanup.callback(stop, second)
+        wait_until(lambda: "standing by" in second_log.read_text(), 30,
+                   "the second beat to stand by", second_log)
+
+        before = sends(first_log)
+        time.sleep(4)
+        assert sends(first_log) > before, "the first beat kept scheduling"
+        assert sends(second_log) == 0, second_log.read_text()[-2000:]
+
+        stop(first, signal.SIGKILL)  # no goodbye: the lock must still be handed over
+        wait_until(lambda: sends(second_log) >= 1, 30, "the second beat to take over",
+                   second_log)
+        assert "beat lock acquired" in second_log.read_text()
