@@ -7,13 +7,13 @@ from dataclasses import asdict
 
 from service.clock import utcnow
 from service.domain import housekeeping
-from workers.app import app
+from workers.app import job
 from workers.database import session_scope
 
 log = logging.getLogger(__name__)
 
 
-@app.task(name="maintenance.purge_expired_tokens", acks_late=True, time_limit=300)
+@job("maintenance.purge_expired_tokens", time_limit=300)
 def purge_expired_tokens() -> dict[str, int]:
     """Delete sessions and tokens that can no longer authenticate anyone. Safe to run twice."""
     with session_scope() as session:

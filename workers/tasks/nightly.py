@@ -8,14 +8,15 @@ from datetime import date, datetime
 
 from service.clock import utcnow
 from service.domain import nightly
-from workers.app import app
+from workers.app import app, job
 from workers.database import session_scope
+from workers.metrics import count_notifications
 
 log = logging.getLogger(__name__)
 settings = app.backstride_settings
 
 
-@app.task(name="nightly.dispatch", acks_late=True, reject_on_worker_lost=True, time_limit=300)
+@job("nightly.dispatch", time_limit=300)
 def dispatch(now: str | None = None) -> int:
     """Send a chunk task for every group of athletes whose local night has passed.
 
@@ -35,8 +36,7 @@ def dispatch(now: str | None = None) -> int:
     return sent
 
 
-@app.task(name="nightly.analyse_chunk", acks_late=True, reject_on_worker_lost=True,
-          time_limit=1800, soft_time_limit=1500)
+@job("nightly.analyse_chunk", time_limit=1800, soft_time_limit=1500)
 def analyse_chunk(athlete_ids: list[str], day: str, now: str | None = None) -> dict:
     """Analyse up to a chunk of athletes for a local day, in one transaction."""
     moment = datetime.fromisoformat(now) if now else utcnow()
@@ -47,5 +47,6 @@ def analyse_chunk(athlete_ids: list[str], day: str, now: str | None = None) -> d
                                   weekly_threshold=settings.weekly_jump_threshold,
                                   source="nightly.analyse_chunk")
         session.commit()
+    count_notifications(summary.notifications)
     log.info("nightly chunk done: %s", summary.line())
     return {"athletes": summary.athletes, "notifications": dict(summary.notifications)}
