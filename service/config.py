@@ -47,6 +47,7 @@ class Settings:
     expo_push_url: str
     expo_access_token: str | None
     push_timeout_s: int
+    push_stuck_after_s: int
     vapid_private_key: str | None
     vapid_subject: str
     push_ca_bundle: str | None
@@ -117,6 +118,8 @@ class Settings:
                                      "https://exp.host/--/api/v2/push/send"),
             expo_access_token=reader.get("EXPO_ACCESS_TOKEN", str, None),
             push_timeout_s=reader.get("PUSH_TIMEOUT_S", _positive_int, 10),
+            # Longer than any push takes (the timeout, with retries inside a provider).
+            push_stuck_after_s=reader.get("PUSH_STUCK_AFTER_S", _positive_int, 300),
             vapid_private_key=reader.get("VAPID_PRIVATE_KEY", str, None),
             vapid_subject=reader.get("VAPID_SUBJECT", _vapid_subject,
                                      "mailto:ops@backstride.invalid"),

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ACCESS_TOKEN = "expo-test-access-token"
 
 
 class FakeExpo:
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.0) -> None:
+        """`delay_s` holds every answer back, as a slow push service would."""
         self.received: list[dict] = []
         self.problems: list[str] = []
         fake = self
@@ -28,6 +30,7 @@ class FakeExpo:
                     fake.problems.append("missing or wrong access token")
                 if not isinstance(body, list) or len(body) > 100:
                     fake.problems.append("not a list of at most 100 messages")
+                time.sleep(delay_s)
                 tickets = []
                 for message in body:
                     for field in ("to", "title", "body", "collapseId", "ttl"):

@@ -113,10 +113,10 @@ def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: date
     return delivery.status
 
 
-def release_stuck(session: Session, now: datetime) -> int:
+def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:
     """Put back deliveries whose worker died between claiming and recording."""
     return session.execute(
         update(Delivery).where(Delivery.status == SENDING,
-                               Delivery.next_attempt_at <= now - STUCK_AFTER)
+                               Delivery.next_attempt_at <= now - stuck_after)
         .values(status=PENDING, next_attempt_at=now)
     ).rowcount

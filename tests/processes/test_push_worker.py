@@ -3,13 +3,15 @@ triage says it cannot wait."""
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
+from collections import Counter
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service.api import create_app
 from service.domain import devices
@@ -17,7 +19,7 @@ from service.models import Delivery, Notification
 from tests.conftest import PG_URL, REDIS_URL, make_settings
 from tests.fake_push import ACCESS_TOKEN, FakeExpo
 from tests.nightly_stories import runner
-from tests.processes.procs import wait_until
+from tests.processes.procs import stop, wait_until
 from tests.processes.test_nightly_worker import Stack
 from tests.runners import pain, sign_up
 from tests.test_push_delivery import notify
@@ -73,3 +75,48 @@ def test_an_emergency_check_in_reaches_the_phone_without_waiting_for_a_sweep(tmp
         assert expo.problems == []
         assert message["to"] == "ExponentPushToken[dee]"
         assert message["title"] == "Please get medical help today"
+
+
+def test_a_worker_killed_mid_fan_out_resends_at_most_what_was_in_flight(tmp_path):
+    """40 runners, a slow push service, SIGKILL halfway: every delivery ends sent exactly once."""
+    runners, in_flight_at_most = 40, 2  # one message per pool process can be on the wire
+    with ExitStack() as cleanup, FakeExpo(delay_s=0.1) as expo:
+        stack = Stack(cleanup, tmp_path, expo_push_url=expo.url, expo_access_token=ACCESS_TOKEN,
+                      push_stuck_after_s="2")
+        with stack.session() as session:
+            for number in range(runners):
+                athlete = runner(session, f"fan-{number}@example.org")
+                devices.register(session, athlete, None, kind="expo",
+                                 address=f"ExponentPushToken[fan-{number}]")
+                session.commit()
+                notify(session, athlete)
+        stack.start_worker()
+
+        for _ in range(2):  # two sweeps at once, as two beat ticks might
+            stack.celery.send_task("push.sweep")
+        wait_until(lambda: len(expo.received) >= runners // 3, 30, "the fan-out to start",
+                   stack.log)
+        stop(stack.worker, signal.SIGKILL)
+        pushed_before_kill = len(expo.received)
+        assert pushed_before_kill < runners, "the kill came too late to test anything"
+
+        stack.start_worker()  # the next sweep puts back what the dead worker had claimed
+        time.sleep(2.5)
+        stack.celery.send_task("push.sweep")
+        wait_until(lambda: {m["to"] for m in expo.received} >= tokens(runners), 60,
+                   "every runner's push", stack.log)
+        time.sleep(1)  # anything sent twice would arrive now
+
+        assert expo.problems == []
+        with stack.session() as session:
+            assert sorted(set(session.scalars(select(Delivery.status)))) == ["sent"]
+            assert session.scalar(select(func.count()).select_from(Delivery)) == runners
+        counts = Counter(m["to"] for m in expo.received)
+        again = [token for token, count in counts.items() if count > 1]
+        assert len(again) <= in_flight_at_most, f"sent twice: {again}"
+        for message in expo.received:  # a repeat replaces the first on the phone
+            assert message["collapseId"]
+
+
+def tokens(runners: int) -> set[str]:
+    return {f"ExponentPushToken[fan-{number}]" for number in range(runners)}

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import Settings
+from service.db import commit_without_waiting_for_disk
 from service.domain import deliveries
 from service.models import Device
 from workers.push.apns import ApnsProvider
@@ -67,7 +68,10 @@ def send_due(session: Session, available: Mapping[str, Provider],
             outcome = available[item.device.kind].send(item.device,
                                                        Message.of(item.notification))
             status = deliveries.record(session, item.delivery_id, outcome, utcnow())
+            # Recorded before the next send, so a worker killed here sends again at most the one
+            # message that was in flight (its collapse key makes the phone replace it), not the
+            # rest of its batch.
+            commit_without_waiting_for_disk(session)
             counts[status] = counts.get(status, 0) + 1
             if on_recorded is not None:
                 on_recorded(item.device.kind, status)
-        session.commit()  # one commit per claimed batch; a crash leaves them to release_stuck
