@@ -137,6 +137,19 @@ def _check_grants(granted: Collection[str]) -> None:
 
 
 KIND_GRANT = {"run": scopes.RUNS, "exercise": scopes.RUNS, "pain": scopes.PAIN}
+# Pain is the most sensitive thing an athlete shares: its notifications (which name the answers
+# that set a triage tier) and the triage behind paused load advice need `pain`, whatever other
+# scope a read comes through.
+PAIN_NOTIFICATION_PREFIX = "pain_"
+
+
+def sees_pain(granted: Collection[str]) -> bool:
+    return scopes.PAIN in granted
+
+
+def hidden_notification_prefixes(granted: Collection[str]) -> tuple[str, ...]:
+    """The notification kinds (by prefix) a coach with these grants may not list or count."""
+    return () if sees_pain(granted) else (PAIN_NOTIFICATION_PREFIX,)
 
 
 def visible_kinds(session: Session, coach: Account, athlete_id: uuid.UUID,

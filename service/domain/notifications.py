@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -85,10 +85,15 @@ def write(session: Session, drafts: list[Draft], now: datetime) -> list[str]:
                                      ["athlete_id", "dedupe_key"], "kind")
 
 
-def inbox(athlete: Account, now: datetime, *, unread: bool | None = None) -> Select[Any]:
-    """What the athlete can read now: delivered (past quiet hours), newest first."""
+def inbox(athlete: Account, now: datetime, *, unread: bool | None = None,
+          hide_kinds: Sequence[str] = ()) -> Select[Any]:
+    """What the athlete can read now: delivered (past quiet hours), newest first.
+
+    `hide_kinds` are kind prefixes left out (what a coach was not granted)."""
     statement = select(Notification).where(Notification.athlete_id == athlete.id,
-                                           Notification.deliver_after <= now)
+                                           Notification.deliver_after <= now,
+                                           *(~Notification.kind.startswith(prefix)
+                                             for prefix in hide_kinds))
     if unread is True:
         statement = statement.where(Notification.read_at.is_(None))
     elif unread is False:

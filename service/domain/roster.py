@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.bulk import among
-from service.domain import load, pain, scopes, shoe_records, triage
+from service.domain import coaching, load, pain, scopes, shoe_records, triage
 from service.domain import shoes as shoe_rules
 from service.domain.calendar import local_date
 from service.models import Account, Checkin, CoachLink, Notification, Shoe
@@ -80,7 +80,7 @@ def roster(session: Session, coach: Account, now: datetime, sort: str = "risk",
             if active:
                 entries[athlete_id].risk += TIER_RISK[active.tier]
                 entries[athlete_id].attention.append(f"pain_{active.tier}")
-    _unread(session, entries, granted[scopes.NOTIFICATIONS], now)
+    _unread(session, entries, granted[scopes.NOTIFICATIONS], set(granted[scopes.PAIN]), now)
 
     ordered = sorted(entries.values(), key=lambda e: ((e.display_name or e.email).lower(),
                                                       str(e.athlete_id)))
@@ -161,17 +161,22 @@ def _shoes(session: Session, entries: dict[uuid.UUID, RosterEntry], athlete_ids:
 
 
 def _unread(session: Session, entries: dict[uuid.UUID, RosterEntry],
-            athlete_ids: list[uuid.UUID], now: datetime) -> None:
+            athlete_ids: list[uuid.UUID], pain_ids: set[uuid.UUID], now: datetime) -> None:
+    """Unread warnings; pain notifications only count where pain was granted too."""
     if not athlete_ids:
         return
     n = Notification.__table__.c
-    counts = dict(session.connection().execute(
-        select(n.athlete_id, func.count())
-        .where(among(session, n.athlete_id, athlete_ids), n.read_at.is_(None),
-               n.deliver_after <= now)
-        .group_by(n.athlete_id)).all())
+    is_pain = n.kind.startswith(coaching.PAIN_NOTIFICATION_PREFIX)
+    counts = {(athlete_id, bool(pain_kind)): count
+              for athlete_id, pain_kind, count in session.connection().execute(
+                  select(n.athlete_id, is_pain, func.count())
+                  .where(among(session, n.athlete_id, athlete_ids), n.read_at.is_(None),
+                         n.deliver_after <= now)
+                  .group_by(n.athlete_id, is_pain))}
     for athlete_id in athlete_ids:
-        unread = int(counts.get(athlete_id, 0))
+        unread = int(counts.get((athlete_id, False), 0))
+        if athlete_id in pain_ids:
+            unread += int(counts.get((athlete_id, True), 0))
         entries[athlete_id].unread_warnings = unread
         if unread:
             entries[athlete_id].risk += min(unread * UNREAD_RISK, UNREAD_CAP)

@@ -9,23 +9,25 @@ from tests.runners import sign_up
 
 # resource -> (the coach's path under /v1/coach/athletes/{id}, the grant it needs, own path)
 RESOURCES = {
-    "checkins": ("checkins", "runs", "/v1/checkins"),
+    "checkins": ("checkins?kind=run", "runs", "/v1/checkins?kind=run"),
     "pain": ("checkins?kind=pain", "pain", "/v1/checkins?kind=pain"),
     "load": ("load", "load", "/v1/me/load"),
     "shoes": ("shoes", "shoes", "/v1/shoes"),
     "notifications": ("notifications", "notifications", "/v1/notifications"),
 }
+ALL_GRANTS = ["load", "notifications", "pain", "runs", "shoes"]
 CALLERS = {"owner": 200, "coach_with_scope": 200, "coach_without_scope": 404,
-           "unlinked_coach": 404, "another_athlete": 404, "no_token": 401}
+           "coach_with_every_other_scope": 404, "unlinked_coach": 404, "another_athlete": 404,
+           "no_token": 401}
 
 
 @pytest.fixture
 def cast(client):
     athlete, with_scope, without_scope = sign_up(client), sign_up(client), sign_up(client)
     unlinked, stranger = sign_up(client), sign_up(client)
-    link(with_scope, athlete, ["load", "notifications", "pain", "runs", "shoes"])
+    link(with_scope, athlete, ALL_GRANTS)
     link(without_scope, athlete, [])
-    link(unlinked, sign_up(client), ["load", "notifications", "pain", "runs", "shoes"])
+    link(unlinked, sign_up(client), ALL_GRANTS)
     return {"athlete": athlete, "coach_with_scope": with_scope,
             "coach_without_scope": without_scope, "unlinked_coach": unlinked,
             "another_athlete": stranger}
@@ -34,7 +36,7 @@ def cast(client):
 @pytest.mark.parametrize("resource", RESOURCES)
 @pytest.mark.parametrize("caller", CALLERS)
 def test_access(client, cast, resource, caller):
-    coach_path, _grant, own_path = RESOURCES[resource]
+    coach_path, grant, own_path = RESOURCES[resource]
     athlete = cast["athlete"]
     path = f"/v1/coach/athletes/{athlete.profile['id']}/{coach_path}"
     if caller == "owner":
@@ -42,6 +44,10 @@ def test_access(client, cast, resource, caller):
         assert athlete.get(path).status_code == 404, "an athlete is not their own coach"
     elif caller == "no_token":
         response = client.get(path)
+    elif caller == "coach_with_every_other_scope":
+        coach = sign_up(client)
+        link(coach, athlete, [g for g in ALL_GRANTS if g != grant])
+        response = coach.get(path)
     else:
         response = cast[caller].get(path)
     assert response.status_code == CALLERS[caller], (caller, resource, response.get_json())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -126,6 +127,14 @@ def test_a_coach_sees_pain_check_ins_only_with_pain(client):
     assert coach.get(f"/v1/coach/athletes/{ana_id}/checkins",
                      query_string={"kind": "pain"}).status_code == 404
 
+    pain_coach = sign_up(client)  # and the mirror: pain without runs
+    link(pain_coach, ana, ["pain"])
+    kinds = [c["kind"] for c in pain_coach.get(f"/v1/coach/athletes/{ana_id}/checkins")
+             .get_json()["items"]]
+    assert kinds == ["pain"]
+    assert pain_coach.get(f"/v1/coach/athletes/{ana_id}/checkins",
+                          query_string={"kind": "run"}).status_code == 404
+
 
 def test_the_roster_costs_the_same_queries_whatever_its_size(app, client):
     coach = sign_up(client)
@@ -159,3 +168,35 @@ def test_the_roster_costs_the_same_queries_whatever_its_size(app, client):
     assert len(items) == 12
     assert small == large, f"{small} queries for 2 athletes, {large} for 12"
     assert large <= 14
+
+
+def test_a_coach_not_granted_pain_learns_nothing_of_it_through_load_or_notifications(client):
+    """Ana shares her load and her inbox, not her pain; a red flag she reports stays hers."""
+    coach, ana = sign_up(client), sign_up(client)
+    link(coach, ana, ["load", "notifications", "runs"])
+    ana.put(f"/v1/checkins/{uuid.uuid4()}", json=run(
+        (datetime.now(UTC) - timedelta(days=2)).isoformat(), distance_m=10_000))
+    flagged = ana.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(
+        (datetime.now(UTC) - timedelta(hours=1)).isoformat(), severity=4,
+        answers={"sexual_dysfunction": True}))
+    assert flagged.get_json()["triage"]["tier"] == "emergency"
+    assert ana.get("/v1/me/load").get_json()["advice_paused"]["tier"] == "emergency"
+    ana_id = ana.profile["id"]
+
+    load = coach.get(f"/v1/coach/athletes/{ana_id}/load").get_json()
+    inbox = coach.get(f"/v1/coach/athletes/{ana_id}/notifications").get_json()
+    (entry,) = coach.get("/v1/coach/athletes").get_json()["items"]
+
+    assert load["advice_paused"] is None
+    assert load["longest_advisable_run_m"] == 11_000, "what her running alone says"
+    assert [n for n in inbox["items"] if n["kind"].startswith("pain_")] == []
+    assert entry["unread_warnings"] == len(inbox["items"])
+    for body in (load, inbox, entry):
+        assert "sexual" not in json.dumps(body).lower(), body
+
+    coach_with_pain = sign_up(client)
+    link(coach_with_pain, ana, ["load", "notifications", "pain"])
+    shared = coach_with_pain.get(f"/v1/coach/athletes/{ana_id}/load").get_json()
+    assert shared["advice_paused"]["tier"] == "emergency"
+    assert any(n["kind"] == "pain_emergency" for n in coach_with_pain.get(
+        f"/v1/coach/athletes/{ana_id}/notifications").get_json()["items"])

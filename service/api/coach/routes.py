@@ -125,10 +125,11 @@ class AthleteLoad(MethodView):
     def get(self, args, athlete_id: uuid.UUID):
         """Read an athlete's training load (with `load`)"""
         coach = current_account()
-        athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.LOAD)
+        athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.LOAD)
         today = local_date(now(), athlete.timezone)
         report = load_report.report(db(), athlete, args.get("as_of", today), today,
-                                    state().settings.weekly_jump_threshold)
+                                    state().settings.weekly_jump_threshold,
+                                    with_pain=coaching.sees_pain(link.scopes))
         _logged(coach, athlete_id, "load")
         return report
 
@@ -163,8 +164,11 @@ class AthleteNotifications(MethodView):
     def get(self, args, athlete_id: uuid.UUID):
         """List the warnings an athlete was sent (with `notifications`)"""
         coach = current_account()
-        athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.NOTIFICATIONS)
-        page = paginate(db(), notifications.inbox(athlete, now(), unread=args.get("unread")),
+        athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id,
+                                                   scopes.NOTIFICATIONS)
+        hidden = coaching.hidden_notification_prefixes(link.scopes)
+        page = paginate(db(), notifications.inbox(athlete, now(), unread=args.get("unread"),
+                                                  hide_kinds=hidden),
                         order=(Notification.created_at, Notification.id),
                         cursor=args["cursor"], limit=args["limit"])
         _logged(coach, athlete_id, "notifications")
