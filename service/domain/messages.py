@@ -156,6 +156,11 @@ TRIGGER_TEXT = {
     "better_with_movement": "pain that eases when you move",
     "better_with_anti_inflammatories": "pain that eases with anti-inflammatory medicine",
     "family_history": "family members with a similar back problem",
+    "gradual_onset": "pain that came on gradually",
+    "onset_before_40": "pain that began before 40",
+    "not_better_with_rest": "pain that does not ease with rest alone",
+    "night_or_morning_pain_easing_on_getting_up": "pain at night or on waking that eases once "
+                                                  "you are up",
 }
 
 # Tier -> (title, what to do and how soon).
@@ -176,15 +181,16 @@ TRIAGE_ADVICE = {
         "paused advice to run more and stretch reminders."),
     triage.INFLAMMATORY: (
         "Mention this pattern to your GP",
-        "Back pain with this pattern is worth raising with a GP, who can check whether it is "
-        "inflammatory back pain, which is treated differently from the usual kind. Please book "
-        "a routine appointment in the next few weeks; keep moving as you are able."),
+        "Back pain with this pattern is worth raising with a GP: some long-lasting back pain "
+        "has causes that are looked after differently, and a GP can tell whether any checks "
+        "are needed. Please book a routine appointment in the next few weeks and show them "
+        "these answers; keep moving as you are able."),
 }
 TRIAGE_SOURCES = {
-    triage.EMERGENCY: "NICE NG59 (2016, updated 2020); cauda equina referral pathways",
+    triage.EMERGENCY: "NICE NG59 (2016, updated 2020): signs that need same-day referral",
     triage.URGENT: "NICE NG59 (2016, updated 2020)",
     triage.REVIEW: "NICE NG59 (2016, updated 2020)",
-    triage.INFLAMMATORY: "NICE NG65 (2017)",
+    triage.INFLAMMATORY: "NICE NG65 (2017); ASAS criteria (Sieper et al. 2009)",
 }
 
 

@@ -23,6 +23,7 @@ from service.domain import messages, notifications, triage
 from service.models import Account, Checkin, Notification
 
 QUESTIONS = (*triage.EMERGENCY_FLAGS, *triage.URGENT_FLAGS, *triage.INFLAMMATORY_FEATURES)
+NUMBERS = ("onset_age", "had_pain_for_weeks")  # answers that are numbers, not yes or no
 # Emergency and urgent advice cannot wait for the morning; the rest respects quiet hours.
 IMMEDIATE = (triage.EMERGENCY, triage.URGENT)
 # A check-in recorded longer ago than this (a phone syncing a backlog, an import) is triaged and
@@ -61,7 +62,7 @@ def report_of(row: Any) -> triage.Report:
     return triage.Report(
         on=row.local_date, location=row.location, severity=row.severity,
         radiates=row.radiates, timing=row.timing,
-        **{name: answers.get(name) for name in (*QUESTIONS, "onset_age")})
+        **{name: answers.get(name) for name in (*QUESTIONS, *NUMBERS)})
 
 
 def age_in(year: int, birth_year: int | None) -> int | None:

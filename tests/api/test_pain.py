@@ -63,6 +63,15 @@ def test_saddle_numbness_is_an_emergency_told_at_once_even_in_quiet_hours(client
     assert "numbness around the groin" in note["body"] and "emergency department" in note["body"]
 
 
+def test_a_fever_is_urgent_and_told_at_once_even_in_quiet_hours(client):
+    sam = sign_up(client)
+    quiet_now(sam)
+    checkin = put(sam, pain(ago(minutes=5), severity=4, answers={"fever": True}))
+    assert checkin["triage"]["tier"] == "urgent"
+    (note,) = inbox(sam)
+    assert note["kind"] == "pain_urgent" and "24 to 48 hours" in note["body"]
+
+
 def test_a_review_tier_waits_for_quiet_hours_to_end(app, client):
     sam = sign_up(client)
     quiet_now(sam)

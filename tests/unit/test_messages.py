@@ -12,7 +12,9 @@ from service.domain import load, messages
 
 DIAGNOSTIC = re.compile(
     r"\byou (have|are suffering|'ve got)\b|diagnos|sciatica|\bdisc\b|herniat|strain|sprain|"
-    r"tendin|fracture|stress reaction|arthritis|you are injured", re.IGNORECASE)
+    r"tendin|fracture|stress reaction|arthritis|you are injured|cauda equina|"
+    r"inflammatory back pain|spondyl|stenosis|ankylos|slipped|degenerat|tumou?r|infection",
+    re.IGNORECASE)
 RUN_DAY = date(2026, 3, 10)
 
 
@@ -48,10 +50,13 @@ def test_a_weekly_message_names_both_weeks_and_the_threshold():
 
 def test_the_diagnosis_scan_itself_catches_diagnoses():
     assert DIAGNOSTIC.search("It sounds like you have sciatica.")
+    assert DIAGNOSTIC.search("a GP can check whether it is inflammatory back pain")
+    assert DIAGNOSTIC.search("NICE NG59; cauda equina referral pathways")
     assert not DIAGNOSTIC.search("linked to a higher rate of running injuries")
 
 
-TEMPLATE_MODULES = ("messages", "reminders", "pain", "insights")
+TEMPLATE_MODULES = ("messages", "reminders", "pain", "insights", "insight_report", "stretch",
+                    "routines", "load_report")
 
 
 def _template_texts() -> list[str]:

@@ -103,8 +103,61 @@ def test_the_inflammatory_screen_needs_all_its_conditions():
     assert assess(morning_stiff(onset_age=45), history, age=50).tier != "inflammatory_screen"
     assert assess(morning_stiff(), [back(d, 2) for d in range(91, 0, -10)],
                   age=33).tier == "review", "3 months exactly is not more than 3: just persistent"
-    assert assess(morning_stiff(buttock_pain=None), history, age=33).tier == "review", \
+    three_of_nice = morning_stiff(buttock_pain=None, better_with_movement=None,
+                                  better_with_anti_inflammatories=True)
+    assert assess(replace(three_of_nice, buttock_pain=True), history, age=33).tier \
+        == "inflammatory_screen"
+    assert assess(three_of_nice, history, age=33).tier == "review", \
         "three features and an unanswered one are not four"
+
+
+def story(**extra) -> Report:
+    """Sore in the morning after rest, better once moving, since the age of 30."""
+    answers = dict(onset_age=30, better_with_movement=True, timing="next_morning", severity=3)
+    answers.update(extra)
+    return back(0, **answers)
+
+
+def test_morning_pain_that_eases_with_movement_meets_four_of_the_asas_items():
+    history = [back(d, 3) for d in range(100, 0, -14)]
+    result = assess(story(), history, age=34)
+    assert result.tier == "inflammatory_screen"
+    assert result.triggers == ("onset_before_40", "better_with_movement", "not_better_with_rest",
+                               "night_or_morning_pain_easing_on_getting_up")
+    assert assess(story(timing=None), history, age=34).tier == "review", "three of five"
+    assert assess(story(timing=None, gradual_onset=True), history, age=34).tier \
+        == "inflammatory_screen"
+    assert assess(story(onset_age=40), history, age=44).tier == "review", "onset 40 is not < 40"
+    assert assess(replace(story(), location="hip"), history, age=34).tier == "review", \
+        "back pain only"
+
+
+def test_how_long_the_athlete_says_counts_as_much_as_the_check_ins():
+    assert assess(story(had_pain_for_weeks=14), [], age=34).tier == "inflammatory_screen"
+    thirteen = assess(story(had_pain_for_weeks=13), [], age=34)
+    assert (thirteen.tier, thirteen.triggers) == ("review", ("more_than_6_weeks",)), \
+        "91 days is not more than 3 months, but is more than 6 weeks"
+    assert assess(back(0, had_pain_for_weeks=6), [], age=34).tier == "none"
+    assert assess(back(0, had_pain_for_weeks=7), [], age=34).triggers == ("more_than_6_weeks",)
+    assert assess(back(0, severity=0, had_pain_for_weeks=30), [], age=34).tier == "none", \
+        "no pain today ends the episode, whatever was said before"
+
+
+def test_severe_pain_or_pain_below_the_knee_keep_the_review_over_the_screen():
+    history = [back(d, 3) for d in range(100, 0, -14)]
+    severe = assess(story(severity=8), history, age=34)
+    assert severe.tier == "review" and "severity_7_or_more" in severe.triggers
+    below_knee = assess(story(radiates="below_knee"), history, age=34)
+    assert below_knee.tier == "review" and "pain_below_the_knee" in below_knee.triggers
+
+
+def test_new_pain_at_50_is_about_back_pain_that_is_new():
+    assert assess(back(0), [], age=55).triggers == ("new_pain_at_50_or_over",)
+    assert assess(Report(TODAY, "hip", 3), [], age=55).tier == "none", "hip pain on its own"
+    assert assess(back(0, onset_age=30), [], age=55).tier == "none", "began 25 years ago"
+    assert assess(back(0, onset_age=54), [], age=55).tier == "urgent", "began this year or last"
+    assert assess(back(0, had_pain_for_weeks=10), [], age=55).tier != "urgent", "not new"
+    assert assess(back(0, had_pain_for_weeks=6), [], age=55).tier == "urgent"
 
 
 def test_a_pain_free_check_in_ends_the_episode_and_clears_history_tiers():

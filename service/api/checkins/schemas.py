@@ -30,6 +30,8 @@ QUESTIONS = {
                                        "medicine such as ibuprofen?",
     "family_history": "Does anyone in your family have a similar back problem, or psoriasis or "
                       "inflammatory bowel disease?",
+    "gradual_onset": "Did the pain come on gradually, rather than after a particular run, lift "
+                     "or fall?",
 }
 
 
@@ -40,6 +42,9 @@ PainAnswersSchema = type("PainAnswersSchema", (Schema,), {
                "rest.",
     "onset_age": fields.Integer(allow_none=True, validate=validate.Range(0, 120), metadata={
         "description": "How old were you when this back pain first began?"}),
+    "had_pain_for_weeks": fields.Integer(allow_none=True, validate=validate.Range(0, 5200),
+                                         metadata={"description": "How many weeks have you had "
+                                                   "this pain, on and off?"}),
     **{name: fields.Boolean(allow_none=True, metadata={"description": question})
        for name, question in QUESTIONS.items()},
 })
