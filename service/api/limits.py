@@ -3,7 +3,8 @@
 - Every caller has one budget across the API (`BACKSTRIDE_RATELIMIT_DEFAULT`): the account behind
   a genuine bearer token, else the client's address.
 - Register, sign-in and refresh have a stricter budget per address (`BACKSTRIDE_RATELIMIT_AUTH`),
-  each endpoint its own. Failed sign-ins are also counted per email tried, so one account is not
+  each endpoint its own; so have the other writes that test a secret or mint one: accepting a
+  coach's invite code, creating a personal access token, and deleting the account (a password). Failed sign-ins are also counted per email tried, so one account is not
   guessed at from many addresses; successful ones are not, so a runner with three phones is fine.
 - Probes and the docs are never limited: an orchestrator must always see the truth.
 - Counters live in Redis so all API processes share them. When Redis cannot be reached, each
@@ -40,6 +41,8 @@ from service.domain import tokens
 # Liveness, readiness, the spec and Swagger UI (flask-smorest's blueprint is "api-docs").
 EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "docs_assets"})
 SIGN_IN_ENDPOINTS = frozenset({"auth.Register", "auth.Token", "auth.Refresh"})
+SECRET_WRITES = frozenset({("consent.Coaches", "POST"), ("me.PersonalTokens", "POST"),
+                           ("me.Profile", "DELETE")})
 PASSWORD_ENDPOINT = "auth.Token"
 KEY_PREFIX = "backstride"
 # A Redis that hangs must not hang every request: give up quickly and count in memory instead.
@@ -158,7 +161,8 @@ def _no_email_tried() -> bool:
 
 
 def _not_signing_in() -> bool:
-    return request.endpoint not in SIGN_IN_ENDPOINTS
+    return request.endpoint not in SIGN_IN_ENDPOINTS and \
+        (request.endpoint, request.method) not in SECRET_WRITES
 
 
 def _sign_in_failed(response: Response) -> bool:

@@ -23,7 +23,7 @@ from service.models import AccessLogEntry, Account, CoachInvite, CoachLink
 
 INVITE_TTL = timedelta(days=7)
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type. 10 characters, 50 bits:
-# with the sign-in rate limits, guessing a live code is out of reach.
+# with accepting a code held to the sign-in rate limit, guessing a live one is out of reach.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
 

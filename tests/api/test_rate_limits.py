@@ -103,6 +103,17 @@ def test_sign_in_and_sign_up_are_stricter_than_the_rest(limited_app):
     assert sign_in(elsewhere, runner.email).status_code == 200, "another address is not affected"
 
 
+def test_guessing_invite_codes_is_held_to_the_sign_in_limit(limited_app):
+    app = limited_app(default="50 per minute", auth="2 per minute")
+    guesser = sign_up(client_of(app))
+    for _ in range(2):
+        assert_problem(guesser.post("/v1/me/coaches", json={"code": "ABCDE-FGHJK",
+                                                            "scopes": ["runs"]}), 422, "code")
+    assert_problem(guesser.post("/v1/me/coaches", json={"code": "ABCDE-FGHJM",
+                                                        "scopes": ["runs"]}), 429)
+    assert guesser.get("/v1/me/coaches").status_code == 200, "reading one's coaches is not held"
+
+
 def test_failed_sign_ins_are_counted_per_email_whatever_the_address(limited_app):
     app = limited_app(default="50 per minute", auth="2 per minute")
     target = sign_up(client_of(app))
