@@ -4,8 +4,9 @@
   a genuine bearer token, else the client's address.
 - Register, sign-in and refresh have a stricter budget per address (`BACKSTRIDE_RATELIMIT_AUTH`),
   each endpoint its own; so have the other writes that test a secret or mint one: accepting a
-  coach's invite code, creating a personal access token, and deleting the account (a password). Failed sign-ins are also counted per email tried, so one account is not
-  guessed at from many addresses; successful ones are not, so a runner with three phones is fine.
+  coach's invite code, creating a personal access token, and deleting the account (a password).
+  Failed sign-ins are also counted per email tried, so one account is not guessed at from many
+  addresses; successful ones are not, so a runner with three phones is fine.
 - Probes and the docs are never limited: an orchestrator must always see the truth.
 - Counters live in Redis so all API processes share them. When Redis cannot be reached, each
   process counts in its own memory until Redis answers again (flask-limiter retries it with

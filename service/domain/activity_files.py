@@ -51,6 +51,8 @@ class Unreadable(Exception):
         self.detail = detail
 
 
+STRAVA_RUN_TYPE = "9"  # Strava activity type numbers: 1 ride, 9 run, 10 walk, ...
+
 @dataclass(frozen=True)
 class Activity:
     """One activity of a file, in the units check-ins use."""
@@ -64,8 +66,10 @@ class Activity:
 
     @property
     def is_run(self) -> bool:
-        """Files without a sport are taken for runs: they came to a running app."""
-        return self.sport is None or "run" in _plain(self.sport)
+        """Files without a sport are taken for runs: they came to a running app. Strava's GPX
+        exports name the sport by its activity type number, where 9 is a run."""
+        return self.sport is None or "run" in _plain(self.sport) or \
+            self.sport.strip() == STRAVA_RUN_TYPE
 
 
 @dataclass(frozen=True)

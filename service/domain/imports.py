@@ -228,6 +228,11 @@ def _import_member(session: Session, athlete: Account, job: Import,
     runs = [activity for activity in activities if activity.is_run]
     result.non_running_skipped = len(activities) - len(runs)
     _write_runs(session, athlete, job, result, runs, now)
+    if result.rejected and not result.checkin_ids and not result.duplicates_skipped:
+        # Nothing of it was stored: a failure, and not remembered, so a fixed file can come again.
+        result.status = FILE_FAILED
+        result.error = "No run in this file could be imported; `rejected` says why for each."
+        return result
     insert_ignoring_conflicts(session, ImportedFile.__table__, [{
         "athlete_id": athlete.id, "sha256": result.sha256, "import_id": job.id,
         "imported_at": now}], ["athlete_id", "sha256"])

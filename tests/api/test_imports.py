@@ -107,6 +107,13 @@ def test_a_tcx_run_is_imported_and_the_bike_ride_beside_it_skipped_and_counted(a
         1220, 4000, "Running")
 
 
+def test_a_strava_gpx_names_a_run_by_number_and_a_ride_is_skipped(app, client):
+    sam = sign_up(client)
+    done = imported(app, sam, "strava.zip", zipped({
+        "run.gpx": gpx(SPRING, sport="9"), "ride.gpx": gpx(SPRING + timedelta(days=2), sport="1")}))
+    assert (done["runs_created"], done["non_running_skipped"]) == (1, 1), done["files"]
+
+
 def test_a_fit_ride_or_walk_is_skipped_and_counted(app, client):
     sam = sign_up(client)
     done = imported(app, sam, "ride.fit", fit(Session(SPRING, 3600, 25_000, sport="cycling"),
@@ -207,6 +214,16 @@ def test_a_bad_file_on_its_own_is_an_error_not_a_500(app, client, name, content)
     done = imported(app, sam, name, content)
     assert done["status"] == "done" and done["files_failed"] == 1
     assert done["files"][0]["error"] and runs_of(sam) == []
+
+
+def test_a_file_whose_every_run_is_refused_is_a_failed_file(app, client):
+    sam = sign_up(client)
+    tomorrow = datetime.now(UTC) + timedelta(days=3)  # a watch whose clock is days ahead
+    done = imported(app, sam, "ahead.gpx", gpx(tomorrow))
+    (entry,) = done["files"]
+    assert (entry["status"], done["files_failed"], done["runs_created"]) == ("failed", 1, 0)
+    assert "could be imported" in entry["error"] and entry["rejected"], entry
+    assert runs_of(sam) == []
 
 
 def test_a_zip_bomb_is_refused_whole(app, client):
