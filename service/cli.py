@@ -105,7 +105,9 @@ def worker(ctx: click.Context) -> None:
             current.data_dir, f"worker-{current.worker_metrics_port}")))
     from workers.app import app
 
-    app.worker_main(["worker", "--loglevel=INFO", *ctx.args])
+    # No gossip: nothing here uses it (Flower reads events), and after a broker restart its
+    # restart logs a spurious ERROR (Celery 5.7, AttributeError on a cleared connection).
+    app.worker_main(["worker", "--loglevel=INFO", "--without-gossip", *ctx.args])
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
