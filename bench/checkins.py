@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.harness import (
     UUID_LUA,
     WrkResult,
+    api_env,
     gunicorn,
     machine,
     scratch_database,
@@ -148,17 +149,7 @@ def main() -> None:
         migrate.upgrade(sqlalchemy_url(dsn))
         with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute(RAW_TABLE)
-        api_env = {
-            "BACKSTRIDE_DATABASE_URL": sqlalchemy_url(dsn),
-            "BACKSTRIDE_SECRET_KEY": "bench-" + "k" * 40,
-            "BACKSTRIDE_DATA_DIR": "/tmp/backstride-bench",
-            "BACKSTRIDE_ACCESS_TOKEN_TTL_S": "3600",
-            # wrk from loopback is one address and a few accounts: limits stay on (their cost is
-            # part of what is measured) but high enough never to refuse.
-            "BACKSTRIDE_RATELIMIT_DEFAULT": "10000000 per minute",
-            "BACKSTRIDE_RATELIMIT_AUTH": "10000000 per minute",
-        }
-        with gunicorn("service.api.wsgi:app", api_env) as api, \
+        with gunicorn("service.api.wsgi:app", api_env(sqlalchemy_url(dsn))) as api, \
                 gunicorn("bench.baseline_app:app", {"BENCH_DSN": dsn}) as baseline:
             tokens = [sign_in(api, n) for n in range(options.athletes)]
             single_api, single_base, batch_api, batch_http = [], [], [], []

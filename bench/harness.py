@@ -44,6 +44,21 @@ def sqlalchemy_url(dsn: str) -> str:
             f"{info.get('port', 5432)}/{info['dbname']}")
 
 
+def api_env(database_url: str) -> dict[str, str]:
+    """Settings for the API under test. wrk talks from one address for a few accounts, so the
+    rate limits stay on (their cost is part of what is measured) but too high ever to refuse;
+    seeding signs up many accounts, so passwords are hashed cheaply."""
+    return {
+        "BACKSTRIDE_DATABASE_URL": database_url,
+        "BACKSTRIDE_SECRET_KEY": "bench-" + "k" * 40,
+        "BACKSTRIDE_DATA_DIR": "/tmp/backstride-bench",
+        "BACKSTRIDE_ACCESS_TOKEN_TTL_S": "3600",
+        "BACKSTRIDE_PASSWORD_PROFILE": "cheapest",
+        "BACKSTRIDE_RATELIMIT_DEFAULT": "10000000 per minute",
+        "BACKSTRIDE_RATELIMIT_AUTH": "10000000 per minute",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

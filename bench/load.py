@@ -27,7 +27,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.checkins import sign_in, single_lua
-from bench.harness import WrkResult, gunicorn, machine, scratch_database, sqlalchemy_url, wrk
+from bench.harness import (
+    WrkResult,
+    api_env,
+    gunicorn,
+    machine,
+    scratch_database,
+    sqlalchemy_url,
+    wrk,
+)
 from bench.procmem import Sampler, gunicorn_workers
 from service import migrate
 
@@ -72,16 +80,7 @@ def main() -> None:
     with scratch_database() as dsn:
         url = sqlalchemy_url(dsn)
         migrate.upgrade(url)
-        api_env = {
-            "BACKSTRIDE_DATABASE_URL": url,
-            "BACKSTRIDE_SECRET_KEY": "bench-" + "k" * 40,
-            "BACKSTRIDE_DATA_DIR": "/tmp/backstride-bench",
-            "BACKSTRIDE_ACCESS_TOKEN_TTL_S": "3600",
-            "BACKSTRIDE_PASSWORD_PROFILE": "cheapest",
-            "BACKSTRIDE_RATELIMIT_DEFAULT": "10000000 per minute",
-            "BACKSTRIDE_RATELIMIT_AUTH": "10000000 per minute",
-        }
-        with gunicorn("service.api.wsgi:app", api_env) as api:
+        with gunicorn("service.api.wsgi:app", api_env(url)) as api:
             tokens = [sign_in(api, n) for n in range(options.athletes)]
             maximum = wrk(api, single_lua("/v1/checkins/", tokens),
                           seconds=options.probe_seconds, connections=8)

@@ -31,7 +31,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.checkins import mean
-from bench.harness import WrkResult, gunicorn, machine, scratch_database, sqlalchemy_url, wrk
+from bench.harness import (
+    WrkResult,
+    api_env,
+    gunicorn,
+    machine,
+    scratch_database,
+    sqlalchemy_url,
+    wrk,
+)
 from service import migrate
 from service.db import make_engine, make_session_factory
 from service.domain import nightly
@@ -142,17 +150,7 @@ def main() -> None:
     with scratch_database() as dsn:
         url = sqlalchemy_url(dsn)
         migrate.upgrade(url)
-        api_env = {
-            "BACKSTRIDE_DATABASE_URL": url,
-            "BACKSTRIDE_SECRET_KEY": "bench-" + "k" * 40,
-            "BACKSTRIDE_DATA_DIR": "/tmp/backstride-bench",
-            "BACKSTRIDE_ACCESS_TOKEN_TTL_S": "3600",
-            "BACKSTRIDE_PASSWORD_PROFILE": "cheapest",  # seeding signs up 51 accounts
-            # One coach from one address: limits stay on (their cost is measured), never refuse.
-            "BACKSTRIDE_RATELIMIT_DEFAULT": "10000000 per minute",
-            "BACKSTRIDE_RATELIMIT_AUTH": "10000000 per minute",
-        }
-        with gunicorn("service.api.wsgi:app", api_env) as api, \
+        with gunicorn("service.api.wsgi:app", api_env(url)) as api, \
                 gunicorn("bench.baseline_app:app", {"BENCH_DSN": dsn}) as baseline:
             started = time.perf_counter()
             token = seed(api, url, options.athletes, options.days)
