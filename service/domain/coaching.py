@@ -70,10 +70,15 @@ def coaches_of(athlete: Account) -> Select[tuple[CoachLink, Account]]:
             .where(CoachLink.athlete_id == athlete.id, CoachLink.revoked_at.is_(None)))
 
 
+def _live_link(coach_id: uuid.UUID, athlete_id: uuid.UUID) -> Select[tuple[CoachLink, Account]]:
+    """The link between the two, if not revoked, with the athlete's account."""
+    return (select(CoachLink, Account).join(Account, Account.id == CoachLink.athlete_id)
+            .where(CoachLink.coach_id == coach_id, CoachLink.athlete_id == athlete_id,
+                   CoachLink.revoked_at.is_(None)))
+
+
 def link_of_athlete(session: Session, athlete: Account, coach_id: uuid.UUID) -> CoachLink:
-    link = session.scalar(select(CoachLink).where(CoachLink.athlete_id == athlete.id,
-                                                  CoachLink.coach_id == coach_id,
-                                                  CoachLink.revoked_at.is_(None)))
+    link = session.scalar(_live_link(coach_id, athlete.id))
     if link is None:
         raise NotFound("No such coach.")
     return link
@@ -90,9 +95,7 @@ def revoke(link: CoachLink, by: str, now: datetime) -> None:
 
 
 def link_of_coach(session: Session, coach: Account, athlete_id: uuid.UUID) -> CoachLink:
-    link = session.scalar(select(CoachLink).where(CoachLink.coach_id == coach.id,
-                                                  CoachLink.athlete_id == athlete_id,
-                                                  CoachLink.revoked_at.is_(None)))
+    link = session.scalar(_live_link(coach.id, athlete_id))
     if link is None:
         raise NotFound("No such athlete.")
     return link
@@ -101,10 +104,7 @@ def link_of_coach(session: Session, coach: Account, athlete_id: uuid.UUID) -> Co
 def athlete_for_coach(session: Session, coach: Account, athlete_id: uuid.UUID,
                       scope: str) -> tuple[Account, CoachLink]:
     """The athlete, if linked to this coach with `scope` granted; else 404, whatever the reason."""
-    row = session.execute(
-        select(Account, CoachLink).join(CoachLink, CoachLink.athlete_id == Account.id)
-        .where(CoachLink.coach_id == coach.id, CoachLink.athlete_id == athlete_id,
-               CoachLink.revoked_at.is_(None))).first()
+    row = session.execute(_live_link(coach.id, athlete_id)).first()
     if row is None or scope not in row.CoachLink.scopes:
         raise NotFound("No such athlete.")
     return row.Account, row.CoachLink
@@ -156,10 +156,7 @@ def visible_kinds(session: Session, coach: Account, athlete_id: uuid.UUID,
                   kind: str | None) -> tuple[Account, list[str]]:
     """The athlete and the check-in kinds this coach may list (one asked for, or all granted)."""
     wanted = [kind] if kind else list(KIND_GRANT)
-    row = session.execute(
-        select(Account, CoachLink).join(CoachLink, CoachLink.athlete_id == Account.id)
-        .where(CoachLink.coach_id == coach.id, CoachLink.athlete_id == athlete_id,
-               CoachLink.revoked_at.is_(None))).first()
+    row = session.execute(_live_link(coach.id, athlete_id)).first()
     kinds = [k for k in wanted if row is not None and KIND_GRANT[k] in row.CoachLink.scopes]
     if not kinds:
         raise NotFound("No such athlete.")
