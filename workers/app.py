@@ -59,8 +59,7 @@ def create_celery(settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         # On a broker reconnect, let a running task finish: its work is in the database, and
-        # cancelling it would only make another worker redo it. (Said explicitly: Celery 5.7
-        # warns on every disconnect while this is left unset.)
+        # cancelling it would only make another worker redo it.
         worker_cancel_long_running_tasks_on_connection_loss=False,
         worker_hijack_root_logger=False,
         timezone="UTC",

@@ -3,10 +3,11 @@
 Production Redis keeps nothing on disk, so an outage loses every queued message. That must cost
 nothing: check-ins go to PostgreSQL while the broker is down (readiness says so), the same worker
 consumes again once Redis answers (Celery has had releases where a worker silently stopped after
-a reconnect: celery #8030, #9054), and beat's next sweeps find in the database every reminder that
-fell due meanwhile. Everything here is real: a redis-server of the test's own (the shared one must
-never be killed), a scratch PostgreSQL database, `backstride worker` and `backstride beat` as
-docker-compose runs them, and the API in process.
+a reconnect: celery #8030, #9054; and Celery 5.7.0 killed a worker that lost Redis with a task
+in flight, which is why this test always has one), and beat's next sweeps find in the database
+every reminder that fell due meanwhile. Everything here is real: a redis-server of the test's own
+(the shared one must never be killed), a scratch PostgreSQL database, `backstride worker` and
+`backstride beat` as docker-compose runs them, and the API in process.
 """
 
 from __future__ import annotations
@@ -81,11 +82,28 @@ def test_a_redis_outage_loses_no_check_in_and_no_reminder(tmp_path: Path) -> Non
         wait_until(lambda: succeeded(worker_log, "reminders.sweep") >= 2, 60,
                    "sweeps before the outage", worker_log)
         assert client.get("/readyz").status_code == 200
+        celery = create_celery(settings)
+        cleanup.callback(celery.close)
+
+        # A task is in flight when Redis dies, with a pool slot free (so the worker is polling):
+        # the purge waits on a sign-in row this test holds locked until Redis is gone.
+        expired_session_for(engine, runners[0])
+        held = engine.connect()
+        cleanup.callback(held.close)
+        lock = held.begin()
+        held.execute(select(AuthSession.id).where(AuthSession.expires_at <= utcnow())
+                     .with_for_update())
+        in_flight = celery.send_task("maintenance.purge_expired_tokens")
+        wait_until(lambda: f"{in_flight.id}] received" in worker_log.read_text(), 30,
+                   "the purge to be taken by the worker", worker_log)
 
         # Redis dies. Phones keep syncing runs; readiness tells the load balancer why it is 503.
         spare.mark()
         spare.stop()
         down_at = time.monotonic()
+        time.sleep(2)
+        lock.rollback()  # the purge finishes now, with no broker to acknowledge it to
+        wait_until(lambda: expired_sessions(engine) == 0, 30, "the in-flight purge", worker_log)
         runs: dict[str, Runner] = {}
         readiness: list[tuple[int, dict]] = []
         for runner, offset in zip(runners, SYNC_OFFSETS_S, strict=True):
@@ -106,8 +124,6 @@ def test_a_redis_outage_loses_no_check_in_and_no_reminder(tmp_path: Path) -> Non
         back_at = spare.started_at
         assert not spare.marked(), "it came back empty"
         print(f"redis down for {back_at - down_at:.1f} s")
-        celery = create_celery(settings)
-        cleanup.callback(celery.close)
         canary = celery.send_task("maintenance.purge_expired_tokens")
         wait_until(lambda: expired_sessions(engine) == 0,
                    RESUME_DEADLINE_S - (time.monotonic() - back_at),
