@@ -106,7 +106,7 @@ def worker(ctx: click.Context) -> None:
     from workers.app import app
 
     # No gossip: nothing here uses it (Flower reads events), and after a broker restart its
-    # restart logs a spurious ERROR (Celery 5.7, AttributeError on a cleared connection).
+    # restart can log a spurious ERROR (an AttributeError on a cleared connection).
     app.worker_main(["worker", "--loglevel=INFO", "--without-gossip", *ctx.args])
 
 
