@@ -147,7 +147,7 @@ TRIGGER_TEXT = {
     "new_pain_under_20": "new back pain under 20",
     "pain_below_the_knee": "pain that travels below the knee",
     "severity_7_or_more": "pain of 7 or more out of 10",
-    "more_than_6_weeks": "pain on your check-ins for more than 6 weeks",
+    "more_than_6_weeks": "pain for more than 6 weeks",
     "not_improving_after_4_weeks": "pain that has not eased in 4 weeks",
     "rising_over_3_check_ins": "pain that rose over your last 3 check-ins",
     "onset_before_35": "pain that began before 35",

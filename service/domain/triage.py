@@ -16,8 +16,11 @@ inflammatory screen share a place):
   the 5 ASAS items (Sieper 2009): onset before 40, a gradual onset, better with exercise, not
   better with rest, pain at night or on waking that eases on getting up.
 How long the pain has lasted is the longer of what the check-ins show and what the athlete said
-(`had_pain_for_weeks`), so a runner who has had it for a year is not made to wait for a year of
-check-ins.
+(`had_pain_for_weeks`, counted on from the day they said it), so a runner who has had it for a
+year is not made to wait for a year of check-ins. The screen's answers describe the pain's
+pattern, so within an episode an answer holds until it is answered again; red-flag answers do not
+carry over: each check-in's own answers set the emergency and urgent tiers, so a newer check-in
+without them clears the tier.
 An unanswered question (None) is not a "no": it triggers nothing, and nothing is inferred from it.
 A report of severity 0 ("no pain today") ends an episode: the history-based triggers start again
 after it, while its red-flag answers still count.
@@ -26,7 +29,7 @@ after it, while its red-flag answers still count.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 EMERGENCY, URGENT, REVIEW, INFLAMMATORY, NONE = (
@@ -40,8 +43,10 @@ URGENT_FLAGS = ("fever", "weight_loss", "cancer_history", "immunosuppression", "
 INFLAMMATORY_FEATURES = ("waking_second_half_night", "buttock_pain", "better_with_movement",
                          "better_with_anti_inflammatories", "family_history", "gradual_onset")
 THORACIC = ("mid_back", "upper_back")
-# The age red flag is about back pain; hip and leg pain on their own are not screened by age.
+# The age red flag is about back pain: hip or leg pain counts only when it travels.
 BACK = ("lower_back", "mid_back", "upper_back", "sacroiliac", "buttock")
+# Answers about the pain's pattern, which hold across an episode until answered again.
+PATTERN = (*INFLAMMATORY_FEATURES, "onset_age", "timing")
 # Review triggers that say only that pain has lasted: the inflammatory screen, more specific
 # about long-lasting pain, takes their place. The others (how bad, where, rising) keep review.
 DURATION_TRIGGERS = ("more_than_6_weeks", "not_improving_after_4_weeks")
@@ -123,7 +128,8 @@ def _answered_yes(report: Report, names: Sequence[str]) -> tuple[str, ...]:
 def _is_new_back_pain(latest: Report, history: list[Report], age: int) -> bool:
     """Back pain, no earlier report of pain in the 6 weeks before it, and nothing the athlete
     said that dates it further back (how long they have had it, or an onset age years ago)."""
-    if latest.location not in BACK or latest.severity == 0:
+    travels = latest.radiates not in (None, "none")
+    if (latest.location not in BACK and not travels) or latest.severity == 0:
         return False
     if latest.had_pain_for_weeks is not None and \
             timedelta(weeks=latest.had_pain_for_weeks) > PERSISTENT:
@@ -163,16 +169,32 @@ def _episode(history: list[Report]) -> list[Report]:
 
 
 def _lasted(latest: Report, episode: list[Report]) -> timedelta:
-    """How long the pain has lasted: the check-ins' span, or what the athlete said, if longer."""
-    seen = episode[-1].on - episode[0].on
-    said = timedelta(weeks=latest.had_pain_for_weeks or 0) if latest.severity > 0 else timedelta()
-    return max(seen, said)
+    """How long the pain has lasted: the check-ins' span, or what the athlete said (counted on
+    from the day they said it), whichever is longer."""
+    if latest.severity == 0:
+        return timedelta()
+    said = [timedelta(weeks=report.had_pain_for_weeks) + (latest.on - report.on)
+            for report in episode if report.had_pain_for_weeks is not None]
+    return max([episode[-1].on - episode[0].on, *said])
+
+
+def _pattern(latest: Report, episode: list[Report]) -> Report:
+    """The latest report with the pattern answers it left out filled in from earlier in the
+    episode (the newest answer to each)."""
+    known: dict[str, object] = {}
+    for report in reversed(episode):
+        for name in PATTERN:
+            if name not in known and getattr(report, name) is not None:
+                known[name] = getattr(report, name)
+    return replace(latest, **known)
 
 
 def _inflammatory(latest: Report, history: list[Report]) -> tuple[str, ...]:
-    if latest.location not in BACK or _lasted(latest, _episode(history)) <= INFLAMMATORY_DURATION:
+    episode = _episode(history)
+    if latest.location not in BACK or _lasted(latest, episode) <= INFLAMMATORY_DURATION:
         return ()
-    return _nice_ng65(latest) or _asas(latest)
+    pattern = _pattern(latest, episode)
+    return _nice_ng65(pattern) or _asas(pattern)
 
 
 def _nice_ng65(latest: Report) -> tuple[str, ...]:

@@ -179,3 +179,20 @@ def test_pain_returning_after_a_pain_free_day_is_not_new_pain_at_50():
     earlier = [back(20, severity=3), back(10, severity=0)]
     assert assess(back(0, severity=3), earlier, age=55).tier == "none"
     assert assess(back(0, severity=3), [back(50, severity=3)], age=55).tier == "urgent"
+
+
+def test_pattern_answers_hold_across_the_episode_and_red_flags_do_not():
+    said_once = replace(story(had_pain_for_weeks=12), on=TODAY - timedelta(days=14))
+    next_time = back(0, severity=3)  # nothing answered this time
+    result = assess(next_time, [said_once], age=34)
+    assert result.tier == "inflammatory_screen", "12 weeks said two weeks ago is 14 weeks now"
+    assert "better_with_movement" in result.triggers
+
+    flagged = back(1, severity=3, fever=True)
+    assert assess(back(0, severity=3), [flagged], age=34).tier == "none", \
+        "a newer check-in without the red flag clears the urgent tier"
+
+
+def test_leg_or_hip_pain_that_travels_counts_for_the_age_flag():
+    assert assess(Report(TODAY, "leg", 4, radiates="thigh"), [], age=60).tier == "urgent"
+    assert assess(Report(TODAY, "hip", 4, radiates="none"), [], age=60).tier == "none"
