@@ -8,16 +8,17 @@ of its own: the server releases it the moment that connection ends, so a beat th
 cut off, hands over without anyone cleaning up. On the embedded SQLite default it is an exclusive
 `flock` on a file beside the data, which the kernel releases the same way.
 
-A beat without the lock stands by and asks again every few seconds. The lock is re-checked on
-every tick, so a beat whose connection broke stops sending until it has the lock again; in the
-moment between a connection breaking and the next tick two beats may both send once, which the
-tasks' own idempotence (dedupe keys, `nightly_log`) makes harmless.
+A beat without the lock stands by and asks again every few seconds. The holder checks, at every
+tick before it sends, that its lock connection still answers; a beat whose connection broke
+stops sending until it has the lock again. Around a hand-over two beats may each send once,
+which the tasks' own idempotence (dedupe keys, `nightly_log`) makes harmless.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import time
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -43,13 +44,17 @@ class BeatLock(Protocol):
 
 class PostgresAdvisoryLock:
     def __init__(self, database_url: str) -> None:
-        # Its own engine without a pool: the lock belongs to exactly one server session. Short
-        # timeouts and keepalives, so a server that vanished is noticed rather than waited on.
+        # Its own engine without a pool: the lock belongs to exactly one server session.
+        # Keepalives on both ends: this side notices a server that vanished, and the server
+        # ends the session (and with it the lock) of a beat whose host or network died within
+        # about 25 s, instead of its default two hours.
+        keepalive = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 " \
+                    "-c tcp_keepalives_count=3 -c tcp_user_timeout=15000"
         self._engine = create_engine(
             database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
             connect_args={"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10,
                           "keepalives_interval": 5, "keepalives_count": 3,
-                          "tcp_user_timeout": 15_000})
+                          "tcp_user_timeout": 15_000, "options": keepalive})
         self._connection: Connection | None = None
 
     def hold(self) -> bool:
@@ -115,24 +120,34 @@ def lock_for(database_url: str, data_dir: Path) -> BeatLock:
 
 
 class SingleBeatScheduler(PersistentScheduler):
-    """The scheduler `backstride beat` runs (`beat_scheduler` in workers.app)."""
+    """The scheduler `backstride beat` runs (`beat_scheduler` in workers.app).
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._standing_by: bool | None = None
-        super().__init__(*args, **kwargs)
-        settings = self.app.backstride_settings
+    A beat waits for the lock before it opens its schedule file, so a standby started with the
+    same settings never touches the file the active beat is writing.
+    """
+
+    def __init__(self, app: Any, *args: Any, lazy: bool = False, **kwargs: Any) -> None:
+        settings = app.backstride_settings
         self._lock = lock_for(settings.database_url, settings.data_dir)
+        self._standing_by: bool | None = None
+        # Celery also makes a lazy instance, only to print the banner: it must not take the lock.
+        while not lazy and not self._holds():
+            time.sleep(STANDBY_RETRY_S)
+        super().__init__(app, *args, lazy=lazy, **kwargs)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
-        if not self._lock.hold():
-            if self._standing_by is not True:
-                log.warning("beat lock held by another beat: standing by, scheduling nothing")
-                self._standing_by = True
+        if not self._holds():
             return STANDBY_RETRY_S
-        if self._standing_by is not False:
-            log.info("beat lock acquired: this beat schedules")
-            self._standing_by = False
         return super().tick(*args, **kwargs)
+
+    def _holds(self) -> bool:
+        held = self._lock.hold()
+        if not held and self._standing_by is not True:
+            log.warning("beat lock held by another beat: standing by, scheduling nothing")
+        elif held and self._standing_by is not False:
+            log.info("beat lock acquired: this beat schedules")
+        self._standing_by = not held
+        return held
 
     def close(self) -> None:
         try:
