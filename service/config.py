@@ -118,7 +118,7 @@ class Settings:
                                      "https://exp.host/--/api/v2/push/send"),
             expo_access_token=reader.get("EXPO_ACCESS_TOKEN", str, None),
             push_timeout_s=reader.get("PUSH_TIMEOUT_S", _positive_int, 10),
-            # Longer than any push takes (the timeout, with retries inside a provider).
+            # Measured from the moment a push began: longer than one push can take (checked below).
             push_stuck_after_s=reader.get("PUSH_STUCK_AFTER_S", _positive_int, 300),
             vapid_private_key=reader.get("VAPID_PRIVATE_KEY", str, None),
             vapid_subject=reader.get("VAPID_SUBJECT", _vapid_subject,
@@ -143,6 +143,9 @@ class Settings:
             # Off by default: two workers on one machine would fight over one port.
             worker_metrics_port=reader.get("WORKER_METRICS_PORT", _port, 0),
         )
+        if settings.push_stuck_after_s <= settings.push_timeout_s:
+            raise ConfigError(f"{PREFIX}PUSH_STUCK_AFTER_S must be longer than "
+                              f"{PREFIX}PUSH_TIMEOUT_S, or a push still under way is sent twice")
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
             if not settings.embedded:

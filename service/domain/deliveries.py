@@ -113,6 +113,13 @@ def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: date
     return delivery.status
 
 
+def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
+    """Stamp a claimed delivery as being sent now: `release_stuck` measures from this, so a live
+    worker's row is never put back however long the rest of its batch took."""
+    session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == SENDING)
+                    .values(next_attempt_at=now))
+
+
 def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:
     """Put back deliveries whose worker died between claiming and recording."""
     return session.execute(

@@ -82,7 +82,7 @@ def test_a_worker_killed_mid_fan_out_resends_at_most_what_was_in_flight(tmp_path
     runners, in_flight_at_most = 40, 2  # one message per pool process can be on the wire
     with ExitStack() as cleanup, FakeExpo(delay_s=0.1) as expo:
         stack = Stack(cleanup, tmp_path, expo_push_url=expo.url, expo_access_token=ACCESS_TOKEN,
-                      push_stuck_after_s="2")
+                      push_stuck_after_s="2", push_timeout_s="1")
         with stack.session() as session:
             for number in range(runners):
                 athlete = runner(session, f"fan-{number}@example.org")

@@ -51,6 +51,7 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"PROXY_HOPS": "-1"}, "BACKSTRIDE_PROXY_HOPS"),
     ({"LOG_FORMAT": "xml"}, "BACKSTRIDE_LOG_FORMAT"),
     ({"WORKER_METRICS_PORT": "70000"}, "BACKSTRIDE_WORKER_METRICS_PORT"),
+    ({"PUSH_STUCK_AFTER_S": "10"}, "BACKSTRIDE_PUSH_STUCK_AFTER_S"),  # the timeout is 10 s
 ])
 def test_a_bad_setting_is_named_in_one_line(tmp_path, values, named):
     with pytest.raises(ConfigError) as error:

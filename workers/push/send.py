@@ -64,10 +64,12 @@ def send_due(session: Session, available: Mapping[str, Provider],
         session.commit()
         if not claimed:
             return counts
-        for item in claimed:
+        for position, item in enumerate(claimed):
             outcome = available[item.device.kind].send(item.device,
                                                        Message.of(item.notification))
             status = deliveries.record(session, item.delivery_id, outcome, utcnow())
+            if position + 1 < len(claimed):  # in the same commit: the next one starts now
+                deliveries.started(session, claimed[position + 1].delivery_id, utcnow())
             # Recorded before the next send, so a worker killed here sends again at most the one
             # message that was in flight (its collapse key makes the phone replace it), not the
             # rest of its batch.
