@@ -51,8 +51,9 @@ class LoadReport:
 def report(session: Session, athlete: Account, as_of: date, today: date,
            weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD, *, with_pain: bool = True
            ) -> LoadReport:
-    """The load report as of a day. `with_pain=False` is for a coach not granted pain: the
-    report is then what the running alone says, with no word of a triage tier behind it."""
+    """The load report as of a day. `with_pain=False` is for a coach not granted pain: a
+    triage tier still withholds the longest advisable run (no one should be told to run more),
+    but `advice_paused`, which names the answers behind it, is left out."""
     if as_of > today:
         raise Invalid("Choose today or an earlier day.", field="as_of")
     since = as_of - timedelta(days=WINDOW_DAYS)
@@ -80,8 +81,7 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
     end_of_day = datetime.combine(as_of + timedelta(days=1), time(0),
                                   tzinfo=ZoneInfo(athlete.timezone)).astimezone(UTC)
     baseline = load.spike_baseline(history, end_of_day)
-    paused = pain.active(session, [athlete.id], before=end_of_day).get(athlete.id) \
-        if with_pain else None
+    paused = pain.active(session, [athlete.id], before=end_of_day).get(athlete.id)
     history_days = (as_of - first_run_day).days + 1 if first_run_day else 0
     acwr_first = max(first_run_day, as_of - timedelta(days=WINDOW_DAYS - 1)) \
         if first_run_day else as_of
@@ -98,7 +98,7 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
         acwr=load.acwr(load.daily_series(daily, acwr_first, as_of)) if first_run_day
         else load.Acwr("warming_up", None, None, None),
         return_mode=load.return_mode([*daily, *([last_before] if last_before else [])], as_of),
-        advice_paused=paused,
+        advice_paused=paused if with_pain else None,
     )
 
 

@@ -92,7 +92,8 @@ def inbox(athlete: Account, now: datetime, *, unread: bool | None = None,
     `hide_kinds` are kind prefixes left out (what a coach was not granted)."""
     statement = select(Notification).where(Notification.athlete_id == athlete.id,
                                            Notification.deliver_after <= now,
-                                           *(~Notification.kind.startswith(prefix)
+                                           *(~Notification.kind.startswith(prefix,
+                                                                           autoescape=True)
                                              for prefix in hide_kinds))
     if unread is True:
         statement = statement.where(Notification.read_at.is_(None))

@@ -166,7 +166,7 @@ def _unread(session: Session, entries: dict[uuid.UUID, RosterEntry],
     if not athlete_ids:
         return
     n = Notification.__table__.c
-    is_pain = n.kind.startswith(coaching.PAIN_NOTIFICATION_PREFIX)
+    is_pain = n.kind.startswith(coaching.PAIN_NOTIFICATION_PREFIX, autoescape=True)
     counts = {(athlete_id, bool(pain_kind)): count
               for athlete_id, pain_kind, count in session.connection().execute(
                   select(n.athlete_id, is_pain, func.count())
