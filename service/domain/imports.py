@@ -227,8 +227,9 @@ def _import_member(session: Session, athlete: Account, job: Import,
     result.activities = len(activities)
     runs = [activity for activity in activities if activity.is_run]
     result.non_running_skipped = len(activities) - len(runs)
-    _write_runs(session, athlete, job, result, runs, now)
-    if result.rejected and not result.checkin_ids and not result.duplicates_skipped:
+    refused = _write_runs(session, athlete, job, result, runs, now)
+    if refused and len(result.rejected) == refused and not result.checkin_ids \
+            and not result.duplicates_skipped:
         # Nothing of it was stored: a failure, and not remembered, so a fixed file can come again.
         result.status = FILE_FAILED
         result.error = "No run in this file could be imported; `rejected` says why for each."
@@ -240,7 +241,10 @@ def _import_member(session: Session, athlete: Account, job: Import,
 
 
 def _write_runs(session: Session, athlete: Account, job: Import, result: _FileResult,
-                runs: list[activity_files.Activity], now: datetime) -> None:
+                runs: list[activity_files.Activity], now: datetime) -> int:
+    """Store the file's runs; returns how many were refused as invalid (a run the athlete had
+    deleted is rejected too, by their choice, but is no fault of the file)."""
+    refused = 0
     stored = _stored_runs(session, athlete.id, runs)
     items = []
     for run in runs:
@@ -253,6 +257,7 @@ def _write_runs(session: Session, athlete: Account, job: Import, result: _FileRe
         refusal = _refusal(item, now)
         if refusal:
             result.rejected.append(_rejected(run, refusal))
+            refused += 1
             continue
         items.append(item)
         stored.append((run.started_at, run.distance_m))  # the same run twice in one file
@@ -262,11 +267,14 @@ def _write_runs(session: Session, athlete: Account, job: Import, result: _FileRe
         if outcome.result == checkin_writes.CREATED:
             result.checkin_ids.append(str(outcome.id))
         elif outcome.error is not None:
+            deleted = isinstance(outcome.error, Gone)
+            refused += not deleted
             detail = ("You deleted this run; it is not imported again."
-                      if isinstance(outcome.error, Gone) else outcome.error.detail)
+                      if deleted else outcome.error.detail)
             result.rejected.append(_rejected(run, detail))
         else:  # already stored under this id: an earlier import of the same file
             result.duplicates_skipped += 1
+    return refused
 
 
 def _stored_runs(session: Session, athlete_id: uuid.UUID,

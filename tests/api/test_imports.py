@@ -10,11 +10,11 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from service.api import create_app
 from service.domain import imports, reminders
-from service.models import Checkin, Import, ImportUpload, Notification
+from service.models import Checkin, Import, ImportedFile, ImportUpload, Notification
 from tests.activity_writers import Session, fit, gpx, tcx, zipped
 from tests.conftest import make_settings
 from tests.runners import assert_problem, run, sign_up
@@ -223,6 +223,23 @@ def test_a_file_whose_every_run_is_refused_is_a_failed_file(app, client):
     (entry,) = done["files"]
     assert (entry["status"], done["files_failed"], done["runs_created"]) == ("failed", 1, 0)
     assert "could be imported" in entry["error"] and entry["rejected"], entry
+    assert runs_of(sam) == []
+
+
+def test_a_run_the_athlete_deleted_is_not_brought_back_and_its_file_is_no_failure(app, client):
+    sam = sign_up(client)
+    content = gpx(SPRING)
+    (run_id,) = imported(app, sam, "a.gpx", content)["files"][0]["checkin_ids"]
+    assert sam.delete(f"/v1/checkins/{run_id}").status_code == 204
+    with app.extensions["backstride"].session_factory() as session:
+        # As when the same file is in two imports at once: the file is read again.
+        session.execute(delete(ImportedFile))
+        session.commit()
+
+    again = imported(app, sam, "a.gpx", content)
+    (entry,) = again["files"]
+    assert entry["status"] == "imported" and again["files_failed"] == 0, entry
+    assert "You deleted this run" in entry["rejected"][0]["detail"]
     assert runs_of(sam) == []
 
 
