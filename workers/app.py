@@ -33,7 +33,8 @@ TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.t
 # time is handed to another worker (celery #7651: set it in every transport option, not one).
 VISIBILITY_TIMEOUT_S = 2 * 3600
 # A task that fails because PostgreSQL or the broker is briefly gone tries again, backing off
-# exponentially with jitter (5 s, 10 s, ... at most 10 minutes, 6 times); any other error is a bug
+# exponentially with full jitter (a random wait of up to 5, 10, ... 160 s, 6 times; the 600 s cap
+# is a guard should max_retries grow); any other error is a bug
 # and fails at once. Beat's next tick sends every sweep again anyway: the retry only shortens the
 # wait after an outage. Every delay stays far below VISIBILITY_TIMEOUT_S (celery #2599).
 RETRY_ON = (OperationalError, BrokerUnreachable, ConnectionError)
