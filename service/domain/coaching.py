@@ -17,7 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.bulk import insert_ignoring_conflicts
-from service.domain import scopes
+from service.domain import pain, scopes
 from service.domain.errors import Invalid, NotFound
 from service.models import AccessLogEntry, Account, CoachInvite, CoachLink
 
@@ -140,7 +140,6 @@ KIND_GRANT = {"run": scopes.RUNS, "exercise": scopes.RUNS, "pain": scopes.PAIN}
 # Pain is the most sensitive thing an athlete shares: its notifications (which name the answers
 # that set a triage tier) and the triage behind paused load advice need `pain`, whatever other
 # scope a read comes through.
-PAIN_NOTIFICATION_PREFIX = "pain_"
 
 
 def sees_pain(granted: Collection[str]) -> bool:
@@ -149,7 +148,7 @@ def sees_pain(granted: Collection[str]) -> bool:
 
 def hidden_notification_prefixes(granted: Collection[str]) -> tuple[str, ...]:
     """The notification kinds (by prefix) a coach with these grants may not list or count."""
-    return () if sees_pain(granted) else (PAIN_NOTIFICATION_PREFIX,)
+    return () if sees_pain(granted) else (pain.NOTIFICATION_PREFIX,)
 
 
 def visible_kinds(session: Session, coach: Account, athlete_id: uuid.UUID,

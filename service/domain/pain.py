@@ -29,6 +29,8 @@ IMMEDIATE = (triage.EMERGENCY, triage.URGENT)
 # A check-in recorded longer ago than this (a phone syncing a backlog, an import) is triaged and
 # stored, but a notification about it would arrive too late to be advice.
 NOTIFY_WITHIN = timedelta(days=7)
+# Every pain notification's kind is this and its tier (`pain_emergency`, ...).
+NOTIFICATION_PREFIX = "pain_"
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,9 @@ def _draft(athlete: Account, recipient: notifications.Recipient, checkin: Any,
         return None  # still the same tier: told already when it began
     title, body, data = messages.pain_triage(result)
     data["checkin_id"] = str(checkin.id)
+    kind = NOTIFICATION_PREFIX + result.tier
     return notifications.Draft(
-        athlete.id, f"pain_{result.tier}", f"pain_{result.tier}:{checkin.id}", title, body,
+        athlete.id, kind, f"{kind}:{checkin.id}", title, body,
         now if result.tier in IMMEDIATE else recipient.deliver_after, data)
 
 

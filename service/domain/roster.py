@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.bulk import among
-from service.domain import coaching, load, pain, scopes, shoe_records, triage
+from service.domain import load, pain, scopes, shoe_records, triage
 from service.domain import shoes as shoe_rules
 from service.domain.calendar import local_date
 from service.models import Account, Checkin, CoachLink, Notification, Shoe
@@ -166,7 +166,7 @@ def _unread(session: Session, entries: dict[uuid.UUID, RosterEntry],
     if not athlete_ids:
         return
     n = Notification.__table__.c
-    is_pain = n.kind.startswith(coaching.PAIN_NOTIFICATION_PREFIX, autoescape=True)
+    is_pain = n.kind.startswith(pain.NOTIFICATION_PREFIX, autoescape=True)
     counts = {(athlete_id, bool(pain_kind)): count
               for athlete_id, pain_kind, count in session.connection().execute(
                   select(n.athlete_id, is_pain, func.count())
