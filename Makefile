@@ -22,12 +22,14 @@ install: $(INSTALLED)
 run: install  ## API on 127.0.0.1:$${PORT:-8000}, one worker and beat, on SQLite; Ctrl-C stops all
 	BACKSTRIDE_LOG_FORMAT=$${BACKSTRIDE_LOG_FORMAT:-console} $(BIN)/backstride up
 
-test: install  ## lint, then the suite (also on PostgreSQL and Redis when BACKSTRIDE_TEST_* are set)
+test: install  ## lint, the architecture's contracts, then the suite (also on PostgreSQL and Redis when BACKSTRIDE_TEST_* are set)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 openapi: install  ## rewrite openapi/openapi.json from the live spec
 	$(BIN)/backstride openapi write

@@ -37,7 +37,7 @@ from bench.harness import (
     sqlalchemy_url,
     wrk,
 )
-from service import migrate
+from service.db import migrate
 
 RUN = {"kind": "run", "started_at": "2026-11-01T07:30:00+00:00", "distance_m": 8000,
        "duration_s": 2700, "surface": "road"}

@@ -37,7 +37,7 @@ from bench.harness import (
     wrk,
 )
 from bench.procmem import Sampler, gunicorn_workers
-from service import migrate
+from service.db import migrate
 
 PACE_LUA = r"""
 local ffi = require("ffi")

@@ -27,9 +27,8 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import machine, scratch_database, sqlalchemy_url
-from service import migrate
-from service.db import make_engine, make_session_factory
-from service.domain import nightly
+from service.db import make_engine, make_session_factory, migrate
+from service.domain.training import nightly
 from service.models import Account
 
 DAY = date(2026, 6, 27)  # a Saturday: the analysed day is one of the usual running days

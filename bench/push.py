@@ -32,9 +32,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench.harness import machine, scratch_database, sqlalchemy_url
-from service import migrate
-from service.db import make_engine, make_session_factory
-from service.domain import accounts, deliveries, devices, notifications, passwords
+from service.db import make_engine, make_session_factory, migrate
+from service.domain.accounts import passwords
+from service.domain.accounts import registration as accounts
+from service.domain.notify import deliveries, devices, notifications
 from tests.fake_webpush import self_signed
 from workers.push.send import send_due
 from workers.push.webpush import WebPushProvider, generate_keys

@@ -40,9 +40,8 @@ from bench.harness import (
     sqlalchemy_url,
     wrk,
 )
-from service import migrate
-from service.db import make_engine, make_session_factory
-from service.domain import nightly
+from service.db import make_engine, make_session_factory, migrate
+from service.domain.training import nightly
 
 PASSWORD = "tarmac-and-trails-2026"
 GRANTS = ["load", "notifications", "pain", "runs", "shoes"]

@@ -19,10 +19,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from service import migrate
 from service.api import create_app
 from service.config import Settings, normalise_database_url
-from service.db import make_engine
+from service.db import make_engine, migrate
 from service.models import Base
 
 PG_URL = os.environ.get("BACKSTRIDE_TEST_DATABASE_URL")

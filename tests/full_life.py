@@ -13,7 +13,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from service.domain import deliveries, imports, nightly
+from service.domain.data import imports
+from service.domain.notify import deliveries
+from service.domain.training import nightly
 from service.models import Import
 from tests.activity_writers import Session, fit
 from tests.runners import PASSWORD, Runner, pain, run, sign_up

@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from service.domain import accounts, checkin_writes, passwords
+from service.domain.accounts import passwords
+from service.domain.accounts import registration as accounts
+from service.domain.checkins import writes as checkin_writes
 from service.models import Account
 
 HASHER = passwords.make_hasher("cheapest")

@@ -9,10 +9,11 @@ import sys
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from service.cli import cli
+from service.cli.main import cli
 from service.clock import utcnow
 from service.db import make_engine, make_session_factory
-from service.domain import pain, roster
+from service.domain.coaching import roster
+from service.domain.pain import tiers as pain
 from service.models import Account, Notification, PersonalAccessToken
 from tests.conftest import SECRET
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from service.cli import cli
+from service.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 OUR_SERVICES = ("migrate", "api", "worker", "beat")

@@ -6,8 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from service import migrate
-from service.db import make_engine
+from service.db import make_engine, migrate
 from service.models import Base
 
 

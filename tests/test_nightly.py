@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
-from service.cli import cli
+from service.cli.main import cli
 from service.db import make_engine, make_session_factory
-from service.domain import nightly
-from service.domain.load import Run, Spike, assess_run
+from service.domain.training import nightly
+from service.domain.training.rules import Run, Spike, assess_run
 from service.models import Checkin, NightlyLog, NightlyState, Notification
 from tests.conftest import SECRET
 from tests.nightly_stories import log_runs, log_runs_at, runner, steady_month

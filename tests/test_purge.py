@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from service.clock import utcnow
 from service.db import make_engine, make_session_factory
-from service.domain import accounts, housekeeping, passwords, tokens
+from service.domain.accounts import housekeeping, passwords, tokens
+from service.domain.accounts import registration as accounts
 from service.models import (
     Account,
     AuthSession,

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from service.db import make_engine, make_session_factory
-from service.domain import deliveries, devices, notifications
+from service.domain.notify import deliveries, devices, notifications
 from service.models import Delivery, Device
 from tests.fake_apns import KEY_ID, TEAM_ID, TOPIC, FakeApns
 from tests.fake_fcm import PROJECT, FakeFcm
@@ -201,7 +201,7 @@ def test_web_push_gone_and_busy_answers(session, web):
 def test_vapid_keys_come_from_the_cli():
     from click.testing import CliRunner
 
-    from service.cli import cli
+    from service.cli.main import cli
 
     output = CliRunner().invoke(cli, ["push", "vapid-keys"]).output
     assert output.startswith("BACKSTRIDE_VAPID_PRIVATE_KEY=")

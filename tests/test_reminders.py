@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from service.db import make_engine, make_session_factory
-from service.domain import checkin_writes, reminders
+from service.domain.checkins import writes as checkin_writes
+from service.domain.stretch import reminders
 from service.models import Notification
 from tests.nightly_stories import runner
 

@@ -15,6 +15,7 @@ from service.api.context import EXTENSION_KEY, AppState, close_db
 from service.api.devices.routes import blp as devices_blp
 from service.api.extension import BEARER, Api
 from service.api.health.routes import blp as health_blp
+from service.api.hints import Hints
 from service.api.imports.routes import blp as imports_blp
 from service.api.insights.routes import blp as insights_blp
 from service.api.load.routes import blp as load_blp
@@ -24,9 +25,8 @@ from service.api.routines.routes import blp as routines_blp
 from service.api.shoes.routes import blp as shoes_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
-from service.domain.passwords import make_hasher
-from service.domain.tokens import TokenPolicy
-from service.hints import Hints
+from service.domain.accounts.passwords import make_hasher
+from service.domain.accounts.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,

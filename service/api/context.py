@@ -12,10 +12,10 @@ from flask import current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.api.hints import Hints
 from service.clock import utcnow
 from service.config import Settings
-from service.domain.tokens import TokenPolicy
-from service.hints import Hints
+from service.domain.accounts.tokens import TokenPolicy
 
 EXTENSION_KEY = "backstride"
 

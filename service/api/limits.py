@@ -37,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 from service.api import problems
 from service.api.context import now, state
 from service.config import Settings
-from service.domain import tokens
+from service.domain.accounts import tokens
 
 # Liveness, readiness, the spec and Swagger UI (flask-smorest's blueprint is "api-docs").
 EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "docs_assets"})

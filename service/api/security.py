@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from service.api.context import db, now, state
-from service.domain import tokens
+from service.domain.accounts import tokens
 from service.domain.errors import Forbidden, Unauthenticated
 from service.models import Account
 

@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 
-from service.domain.export import NOT_EXPORTED, SECTIONS
+from service.domain.data.export import NOT_EXPORTED, SECTIONS
 from service.models import Base
 from tests.full_life import PUSH_TOKEN, live
 from tests.runners import assert_problem, sign_up

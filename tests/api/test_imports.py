@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from service.api import create_app
-from service.domain import imports, reminders
+from service.domain.data import imports
+from service.domain.stretch import reminders
 from service.models import Checkin, Import, ImportedFile, ImportUpload, Notification
 from tests.activity_writers import Session, fit, gpx, tcx, zipped
 from tests.conftest import make_settings

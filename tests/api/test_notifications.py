@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from service.domain import notifications
+from service.domain.notify import notifications
 from tests.runners import assert_problem, sign_up
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from service.domain import reminders
+from service.domain.stretch import reminders
 from service.models import Notification
 from tests.runners import assert_problem, pain, run, sign_up
 

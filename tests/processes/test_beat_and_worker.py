@@ -15,10 +15,10 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from service import migrate
 from service.clock import utcnow
-from service.db import make_engine, make_session_factory
-from service.domain import accounts, passwords, tokens
+from service.db import make_engine, make_session_factory, migrate
+from service.domain.accounts import passwords, tokens
+from service.domain.accounts import registration as accounts
 from service.models import AuthSession
 from tests.conftest import PG_URL, REDIS_URL, SECRET, scratch_postgres_database
 from tests.processes.procs import start, stop, wait_until

@@ -17,8 +17,7 @@ import pytest
 import redis
 from sqlalchemy import func, select, text
 
-from service import migrate
-from service.db import make_engine, make_session_factory
+from service.db import make_engine, make_session_factory, migrate
 from service.models import NightlyLog, NightlyState, Notification
 from tests.conftest import PG_URL, REDIS_URL, SECRET, make_settings, scratch_postgres_database
 from tests.nightly_stories import log_runs, runner

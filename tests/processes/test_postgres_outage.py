@@ -29,8 +29,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from service import migrate
-from service.db import make_engine
+from service.db import make_engine, migrate
 from service.models import Checkin
 from tests.conftest import REDIS_URL, SECRET
 from tests.processes.procs import answers, free_port, http, start, stop, wait_until

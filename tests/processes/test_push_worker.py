@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.api import create_app
-from service.domain import devices
+from service.domain.notify import devices
 from service.models import Delivery, Notification
 from tests.conftest import PG_URL, REDIS_URL, make_settings
 from tests.fake_push import ACCESS_TOKEN, FakeExpo

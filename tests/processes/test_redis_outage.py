@@ -23,11 +23,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
-from service import migrate
 from service.api import create_app
 from service.clock import utcnow
-from service.db import make_engine, make_session_factory
-from service.domain import reminders, tokens
+from service.db import make_engine, make_session_factory, migrate
+from service.domain.accounts import tokens
+from service.domain.stretch import reminders
 from service.models import Account, AuthSession, Notification
 from tests.conftest import PG_URL, REDIS_URL, SECRET, make_settings, scratch_postgres_database
 from tests.processes.procs import start, stop, wait_until

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.domain import activity_files, imports
-from service.domain.activity_files import Activity
+from service.domain.data import activity_files, imports
+from service.domain.data.activity_files import Activity
 from tests.activity_writers import Session, fit, gpx, zipped
 
 START = datetime(2024, 4, 14, 6, 30, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from service.domain.notifications import deliver_after, format_distance
+from service.domain.notify.rules import deliver_after, format_distance
 
 QUIET = (time(21, 30), time(7, 0))
 

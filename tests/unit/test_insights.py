@@ -6,8 +6,8 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from service.domain import insights
-from service.domain.insights import PainFact, RunFact, ShoeFact
+from service.domain.insights import rules as insights
+from service.domain.insights.rules import PainFact, RunFact, ShoeFact
 
 DAY0 = datetime(2026, 5, 1, 7, tzinfo=UTC)
 CAUSAL = re.compile(r"\bcaus|because|due to|leads? to (pain|injur)|results? in|makes? you",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain.load import (
+from service.domain.training.rules import (
     Run,
     Spike,
     acwr,

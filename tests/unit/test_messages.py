@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.domain import load, messages
+from service.domain.pain import messages as pain_messages
+from service.domain.training import messages as training_messages
+from service.domain.training import rules as load
 
 DIAGNOSTIC = re.compile(
     r"\byou (have|are suffering|'ve got)\b|diagnos|sciatica|\bdisc\b|herniat|strain|sprain|"
@@ -25,7 +27,7 @@ def spike(distance_m: int, baseline_m: int) -> load.SpikeFinding:
 
 @pytest.mark.parametrize("units", ["km", "mi"])
 def test_a_spike_message_names_the_numbers_the_source_and_the_next_step(units):
-    title, body, data = messages.run_spike(spike(14_500, 10_000), "run-1", RUN_DAY, units)
+    title, body, data = training_messages.run_spike(spike(14_500, 10_000), "run-1", RUN_DAY, units)
     assert "Tuesday 10 March" in body and "45% longer" in body
     assert ("14.5 km" if units == "km" else "9.0 mi") in body
     assert ("11.0 km" if units == "km" else "6.8 mi") in body, "the longest advisable run"
@@ -41,7 +43,7 @@ def test_a_spike_message_names_the_numbers_the_source_and_the_next_step(units):
 
 def test_a_weekly_message_names_both_weeks_and_the_threshold():
     change = load.weekly_change([2000] * 7 + [3000] * 7, history_days=30)
-    title, body, data = messages.weekly_jump(change, RUN_DAY, "km", 0.30)
+    title, body, data = training_messages.weekly_jump(change, RUN_DAY, "km", 0.30)
     assert "21.0 km" in body and "14.0 km" in body and "50% more" in body and "30%" in body
     assert "Nielsen" in body and "Consider" in body
     assert data["threshold_percent"] == 30 and data["evidence"] == "E (weak)"
@@ -55,8 +57,9 @@ def test_the_diagnosis_scan_itself_catches_diagnoses():
     assert not DIAGNOSTIC.search("linked to a higher rate of running injuries")
 
 
-TEMPLATE_MODULES = ("messages", "reminders", "pain", "insights", "insight_report", "stretch",
-                    "routines", "load_report")
+TEMPLATE_MODULES = ("training/messages", "shoes/messages", "pain/messages", "notify/rules",
+                    "stretch/reminders", "pain/tiers", "insights/rules", "insights/report",
+                    "stretch/rules", "stretch/catalogue", "training/report")
 
 
 def _template_texts() -> list[str]:
@@ -89,13 +92,13 @@ def test_no_message_template_words_a_diagnosis():
 
 @pytest.mark.parametrize("tier", ["emergency", "urgent", "review", "inflammatory_screen"])
 def test_each_tier_says_what_to_do_how_soon_and_names_every_trigger(tier):
-    from service.domain import triage
+    from service.domain.pain import rules as triage
 
-    triggers = tuple(name for name in messages.TRIGGER_TEXT)
-    title, body, data = messages.pain_triage(triage.Triage(tier, triggers))
+    triggers = tuple(name for name in pain_messages.TRIGGER_TEXT)
+    title, body, data = pain_messages.pain_triage(triage.Triage(tier, triggers))
     urgency = {"emergency": "today", "urgent": "24 to 48 hours", "review": "next week or two",
                "inflammatory_screen": "next few weeks"}[tier]
     assert urgency in body
-    assert all(text in body for text in messages.TRIGGER_TEXT.values())
+    assert all(text in body for text in pain_messages.TRIGGER_TEXT.values())
     assert data["tier"] == tier and data["triggers"] == list(triggers) and data["source"]
     assert not DIAGNOSTIC.search(title + body)

@@ -6,7 +6,8 @@ from datetime import time
 
 import pytest
 
-from service.domain import passwords, profile
+from service.domain.accounts import passwords
+from service.domain.accounts import rules as profile
 
 
 @pytest.mark.parametrize(("name", "valid"), [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.domain import routines, stretch
+from service.domain.stretch import catalogue as routines
+from service.domain.stretch import rules as stretch
 
 
 def test_the_catalogue_covers_every_area_with_doses_and_evidence():

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from service.domain import shoes
-from service.domain.shoes import Pair, forecast, rotation_candidate
+from service.domain.shoes import rules as shoes
+from service.domain.shoes.rules import Pair, forecast, rotation_candidate
 
 TODAY = date(2026, 6, 30)
 

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from service.domain import triage
-from service.domain.triage import Report, assess
+from service.domain.pain import rules as triage
+from service.domain.pain.rules import Report, assess
 
 TODAY = date(2026, 6, 30)
 CALM = Report(TODAY, "lower_back", 3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import httpx
 
-from service.domain.deliveries import Outcome
+from service.domain.notify.deliveries import Outcome
 from service.models import Device
 from workers.push.message import Message, retry_after_s
 

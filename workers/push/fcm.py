@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import jwt
 
-from service.domain.deliveries import Outcome
+from service.domain.notify.deliveries import Outcome
 from service.models import Device
 from workers.push.message import Message, retry_after_s, tls
 

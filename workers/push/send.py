@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from service.clock import utcnow
 from service.config import Settings
 from service.db import commit_without_waiting_for_disk
-from service.domain import deliveries
+from service.domain.notify import deliveries
 from service.models import Device
 from workers.push.apns import ApnsProvider
 from workers.push.expo import ExpoProvider

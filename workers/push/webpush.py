@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
-from service.domain.deliveries import Outcome
-from service.domain.devices import endpoint_problem
+from service.domain.notify.deliveries import Outcome
+from service.domain.notify.devices import endpoint_problem
 from service.models import Device
 from workers.push.message import Message, retry_after_s
 

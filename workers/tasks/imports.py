@@ -6,7 +6,7 @@ import logging
 import uuid
 
 from service.clock import utcnow
-from service.domain import imports
+from service.domain.data import imports
 from workers.app import app, job
 from workers.database import session_scope
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import asdict
 
 from service.clock import utcnow
-from service.domain import housekeeping
+from service.domain.accounts import housekeeping
 from workers.app import job
 from workers.database import session_scope
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 
 from service.clock import utcnow
-from service.domain import nightly
+from service.domain.training import nightly
 from workers.app import app, job
 from workers.database import session_scope
 from workers.metrics import count_notifications

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cache
 
 from service.clock import utcnow
-from service.domain import deliveries
+from service.domain.notify import deliveries
 from workers.app import app, job
 from workers.database import session_scope
 from workers.metrics import count_push

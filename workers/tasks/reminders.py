@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 
 from service.clock import utcnow
-from service.domain import reminders
+from service.domain.stretch import reminders
 from workers.app import job
 from workers.database import session_scope
 from workers.metrics import count_notifications

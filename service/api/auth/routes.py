@@ -8,7 +8,8 @@ from flask.views import MethodView
 from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.me.schemas import ProfileSchema
-from service.domain import accounts, tokens
+from service.domain.accounts import registration as accounts
+from service.domain.accounts import tokens
 
 from .schemas import CredentialsSchema, RefreshTokenSchema, RegisterSchema, TokenPairSchema
 

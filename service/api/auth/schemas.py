@@ -1,7 +1,8 @@
 from marshmallow import Schema, fields, validate
 
 from service.api.fields import validate_timezone
-from service.domain import passwords, profile
+from service.domain.accounts import passwords
+from service.domain.accounts import rules as profile
 
 
 class RegisterSchema(Schema):

@@ -16,8 +16,11 @@ from service.api.extension import Blueprint
 from service.api.pagination import paginate
 from service.api.problems import domain_problem_body, problem_body
 from service.api.security import current_account
-from service.domain import checkin_reads, checkin_writes, pain, scopes
+from service.domain.accounts import scopes
+from service.domain.checkins import reads as checkin_reads
+from service.domain.checkins import writes as checkin_writes
 from service.domain.errors import Invalid
+from service.domain.pain import tiers as pain
 from service.models import Checkin
 
 from .schemas import (

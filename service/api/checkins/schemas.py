@@ -3,8 +3,9 @@ from marshmallow import Schema, ValidationError, fields, missing, validate, vali
 from service.api.fields import Instant
 from service.api.problems import ProblemSchema
 from service.clock import utcnow
-from service.domain import checkins as rules
-from service.domain import pain, triage
+from service.domain.checkins import rules
+from service.domain.pain import rules as triage
+from service.domain.pain import tiers as pain
 
 # Each question as the phone asks it; true is "yes", false is "no", null or absent: not answered.
 QUESTIONS = {

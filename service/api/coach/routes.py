@@ -19,16 +19,14 @@ from service.api.notifications.schemas import InboxArgsSchema, NotificationSchem
 from service.api.pagination import page_schema, paginate
 from service.api.security import current_account
 from service.api.shoes.schemas import ShoeListArgsSchema, ShoeSchema
-from service.domain import (
-    checkin_reads,
-    coaching,
-    load_report,
-    notifications,
-    roster,
-    scopes,
-    shoe_records,
-)
+from service.domain.accounts import scopes
 from service.domain.calendar import local_date
+from service.domain.checkins import reads as checkin_reads
+from service.domain.coaching import links as coaching
+from service.domain.coaching import roster
+from service.domain.notify import notifications
+from service.domain.shoes import records as shoe_records
+from service.domain.training import report as load_report
 from service.models import Checkin, Notification, Shoe
 
 from .schemas import (

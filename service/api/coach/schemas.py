@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from service.api.fields import Day, Instant
-from service.domain import triage
+from service.domain.pain import rules as triage
 
 
 class InviteSchema(Schema):

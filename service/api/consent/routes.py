@@ -10,7 +10,8 @@ from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
 from service.api.security import current_account
-from service.domain import coaching, scopes
+from service.domain.accounts import scopes
+from service.domain.coaching import links as coaching
 from service.models import AccessLogEntry
 
 from .schemas import (

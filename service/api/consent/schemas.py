@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.domain import scopes
+from service.domain.accounts import scopes
 
 GRANTS = fields.List(
     fields.String(validate=validate.OneOf(list(scopes.COACH_GRANTS))), required=True,

@@ -9,7 +9,8 @@ from flask.views import MethodView
 from service.api.context import commit, db, state
 from service.api.extension import Blueprint
 from service.api.security import current_account, current_principal
-from service.domain import devices, scopes
+from service.domain.accounts import scopes
+from service.domain.notify import devices
 
 from .schemas import DeviceListSchema, DeviceRegistrationSchema, DeviceSchema
 

@@ -16,7 +16,8 @@ from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
 from service.api.problems import problem
 from service.api.security import current_account
-from service.domain import imports, scopes
+from service.domain.accounts import scopes
+from service.domain.data import imports
 from service.models import Import
 
 from .schemas import ImportListArgsSchema, ImportSchema, ImportUploadSchema

@@ -7,8 +7,9 @@ from flask.views import MethodView
 from service.api.context import db, now
 from service.api.extension import Blueprint
 from service.api.security import current_account
-from service.domain import insight_report, scopes
+from service.domain.accounts import scopes
 from service.domain.calendar import local_date
+from service.domain.insights import report as insight_report
 
 from .schemas import InsightsSchema
 

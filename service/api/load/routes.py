@@ -7,8 +7,9 @@ from flask.views import MethodView
 from service.api.context import db, now, state
 from service.api.extension import Blueprint
 from service.api.security import current_account
-from service.domain import load_report, scopes
+from service.domain.accounts import scopes
 from service.domain.calendar import local_date
+from service.domain.training import report as load_report
 
 from .schemas import LoadArgsSchema, LoadSchema
 

@@ -12,7 +12,9 @@ from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
 from service.api.security import current_account
-from service.domain import accounts, erasure, export, scopes, tokens
+from service.domain.accounts import erasure, scopes, tokens
+from service.domain.accounts import registration as accounts
+from service.domain.data import export
 from service.models import PersonalAccessToken
 
 from .schemas import (

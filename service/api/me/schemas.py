@@ -1,7 +1,8 @@
 from marshmallow import Schema, fields, validate
 
 from service.api.fields import ClockTime, validate_birth_year, validate_timezone
-from service.domain import profile, scopes
+from service.domain.accounts import rules as profile
+from service.domain.accounts import scopes
 
 
 class QuietHoursSchema(Schema):

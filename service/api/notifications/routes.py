@@ -10,7 +10,8 @@ from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
 from service.api.security import current_account
-from service.domain import notifications, scopes
+from service.domain.accounts import scopes
+from service.domain.notify import notifications
 from service.models import Notification
 
 from .schemas import InboxArgsSchema, NotificationSchema

@@ -7,8 +7,10 @@ from flask.views import MethodView
 from service.api.context import db, now
 from service.api.extension import Blueprint
 from service.api.security import current_account
-from service.domain import routines, scopes, stretch
+from service.domain.accounts import scopes
 from service.domain.errors import NotFound
+from service.domain.stretch import catalogue as routines
+from service.domain.stretch import suggestions
 
 from .schemas import RoutineListSchema, RoutineSchema, SuggestionSchema
 
@@ -39,7 +41,7 @@ class SuggestedRoutine(MethodView):
 
         About ten minutes, chosen from where your back has hurt in the last 14 days.
         """
-        chosen, based_on = stretch.suggest(db(), current_account(), now())
+        chosen, based_on = suggestions.suggest(db(), current_account(), now())
         return {"items": chosen, "minutes": sum(r.minutes for r in chosen),
                 "based_on": based_on}
 

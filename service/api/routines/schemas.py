@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from service.domain.routines import AREAS
+from service.domain.stretch.catalogue import AREAS
 
 
 class RoutineSchema(Schema):

@@ -13,8 +13,9 @@ from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
 from service.api.security import current_account
-from service.domain import scopes, shoe_records
+from service.domain.accounts import scopes
 from service.domain.calendar import local_date
+from service.domain.shoes import records as shoe_records
 from service.models import Shoe
 
 from .schemas import (

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from service.api.fields import Day, Instant
-from service.domain import shoes
+from service.domain.shoes import rules as shoes
 from service.models.shoe import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_DISTANCE_M
 
 _NAME = validate.Length(1, 80)

@@ -1,0 +1,5 @@
+"""`python -m service.cli`: the same as the `backstride` console script."""
+
+from service.cli.main import main
+
+main()

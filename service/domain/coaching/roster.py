@@ -1,0 +1,188 @@
+"""A coach's roster: who needs attention this week, in a fixed number of queries for any size.
+
+Each athlete's summary holds only what they granted: a field outside the grants is null, never a
+guess. The risk score orders the roster; it is a convention (C) for sorting, not a clinical
+measure: an open triage tier first, then a recent run spike, a weekly jump, worn shoes and unread
+warnings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.db.bulk import among
+from service.domain.accounts import scopes
+from service.domain.calendar import local_date
+from service.domain.pain import rules as triage
+from service.domain.pain import tiers as pain
+from service.domain.shoes import records as shoe_records
+from service.domain.shoes import rules as shoe_rules
+from service.domain.training import rules as load
+from service.models import Account, Checkin, CoachLink, Notification, Shoe
+
+RECENT_SPIKE = timedelta(days=14)  # a spike older than two weeks is history, not this week's news
+RUN_WINDOW = timedelta(days=14) + load.SPIKE_WINDOW
+TIER_RISK = {triage.EMERGENCY: 100, triage.URGENT: 80, triage.REVIEW: 40,
+             triage.INFLAMMATORY: 30}
+SPIKE_RISK = {load.Spike.SMALL: 10, load.Spike.MODERATE: 20, load.Spike.LARGE: 30}
+WEEKLY_JUMP_RISK, REPLACE_RISK, PLAN_RISK, UNREAD_RISK, UNREAD_CAP = 15, 10, 5, 2, 10
+
+
+@dataclass(frozen=True)
+class ShoeAttention:
+    shoe_id: uuid.UUID
+    name: str
+    status: str
+
+
+@dataclass
+class RosterEntry:
+    athlete_id: uuid.UUID
+    display_name: str | None
+    email: str
+    scopes: list[str]
+    linked_at: datetime
+    last_run_at: datetime | None = None
+    last_7_days_m: int | None = None
+    previous_7_days_m: int | None = None
+    latest_spike: str | None = None
+    shoes_needing_attention: list[ShoeAttention] | None = None
+    triage_tier: str | None = None
+    unread_warnings: int | None = None
+    risk: int = 0
+    attention: list[str] = field(default_factory=list)
+
+
+def roster(session: Session, coach: Account, now: datetime, sort: str = "risk",
+           weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD) -> list[RosterEntry]:
+    links = session.execute(
+        select(CoachLink, Account).join(Account, Account.id == CoachLink.athlete_id)
+        .where(CoachLink.coach_id == coach.id, CoachLink.revoked_at.is_(None))).all()
+    entries = {link.athlete_id: RosterEntry(account.id, account.display_name, account.email,
+                                            list(link.scopes), link.created_at)
+               for link, account in links}
+    zones = {account.id: account.timezone for _, account in links}
+    granted = defaultdict(list)
+    for link, _ in links:
+        for scope in link.scopes:
+            granted[scope].append(link.athlete_id)
+
+    _runs(session, entries, zones, granted[scopes.LOAD], set(granted[scopes.RUNS]), now,
+          weekly_threshold)
+    _shoes(session, entries, granted[scopes.SHOES], now)
+    if granted[scopes.PAIN]:
+        tiers = pain.active(session, granted[scopes.PAIN])
+        for athlete_id in granted[scopes.PAIN]:
+            active = tiers.get(athlete_id)
+            entries[athlete_id].triage_tier = active.tier if active else triage.NONE
+            if active:
+                entries[athlete_id].risk += TIER_RISK[active.tier]
+                entries[athlete_id].attention.append(f"pain_{active.tier}")
+    _unread(session, entries, granted[scopes.NOTIFICATIONS], set(granted[scopes.PAIN]), now)
+
+    ordered = sorted(entries.values(), key=lambda e: ((e.display_name or e.email).lower(),
+                                                      str(e.athlete_id)))
+    if sort == "risk":
+        ordered.sort(key=lambda e: -e.risk)
+    return ordered
+
+
+def _runs(session: Session, entries: dict[uuid.UUID, RosterEntry], zones: dict[uuid.UUID, str],
+          load_ids: list[uuid.UUID], run_ids: set[uuid.UUID], now: datetime,
+          weekly_threshold: float) -> None:
+    """Last run (runs or load granted); weekly distances and the latest spike (load)."""
+    if readers := list(run_ids | set(load_ids)):
+        c = Checkin.__table__.c
+        for athlete_id, last in session.connection().execute(
+                select(c.athlete_id, func.max(c.occurred_at))
+                .where(among(session, c.athlete_id, readers), c.kind == "run",
+                       c.deleted_at.is_(None), c.occurred_at <= now)
+                .group_by(c.athlete_id)):
+            entries[athlete_id].last_run_at = last
+    if not load_ids:
+        return
+    c = Checkin.__table__.c
+    # Plain tuples, unpacked once: attribute access on 1,000+ result rows showed in profiles.
+    runs: dict[uuid.UUID, list[tuple[datetime, date, int]]] = defaultdict(list)
+    for athlete_id, occurred_at, day, distance_m in session.connection().execute(
+            select(c.athlete_id, c.occurred_at, c.local_date, c.distance_m)
+            .where(among(session, c.athlete_id, load_ids), c.kind == "run",
+                   c.deleted_at.is_(None), c.occurred_at > now - RUN_WINDOW,
+                   c.occurred_at <= now)
+            .order_by(c.occurred_at)):
+        runs[athlete_id].append((occurred_at, day, distance_m))
+    for athlete_id in load_ids:
+        entry, today = entries[athlete_id], local_date(now, zones[athlete_id])
+        history = runs.get(athlete_id, [])
+        daily: dict[date, int] = defaultdict(int)
+        for _, day, distance_m in history:
+            daily[day] += distance_m
+        change = load.weekly_change(load.daily_series(daily, today - timedelta(days=13), today),
+                                    14, weekly_threshold)
+        entry.last_7_days_m, entry.previous_7_days_m = (change.last_7_days_m,
+                                                        change.previous_7_days_m)
+        if change.caution:
+            entry.risk += WEEKLY_JUMP_RISK
+            entry.attention.append("weekly_jump")
+        if history and history[-1][0] > now - RECENT_SPIKE:
+            as_runs = [load.Run(occurred_at, distance_m) for occurred_at, _, distance_m in history]
+            finding = load.assess_run(as_runs[-1], as_runs[:-1])
+            if finding is not None:
+                entry.latest_spike = finding.spike.label
+                if finding.spike > load.Spike.OK:
+                    entry.risk += SPIKE_RISK[finding.spike]
+                    entry.attention.append(f"run_spike_{finding.spike.label}")
+
+
+def _shoes(session: Session, entries: dict[uuid.UUID, RosterEntry], athlete_ids: list[uuid.UUID],
+           now: datetime) -> None:
+    if not athlete_ids:
+        return
+    s = Shoe.__table__.c
+    # Core rows with the columns the wear rules read: no ORM identity map for a read-only list.
+    pairs = list(session.connection().execute(
+        select(s.id, s.athlete_id, s.name, s.first_used_on, s.initial_distance_m,
+               s.max_distance_m, s.max_age_days, s.retired_at, s.inspected_on,
+               s.inspected_distance_m)
+        .where(among(session, s.athlete_id, athlete_ids), s.retired_at.is_(None))))
+    today = now.date()  # one day for everyone's shoes: a forecast moves a day at most
+    inputs = shoe_records.wear_inputs(session, pairs, today)
+    for athlete_id in athlete_ids:
+        entries[athlete_id].shoes_needing_attention = []
+    for shoe in pairs:
+        status = shoe_rules.forecast(inputs[shoe.id], today).status
+        if status in ("plan", "replace"):
+            entry = entries[shoe.athlete_id]
+            entry.shoes_needing_attention.append(ShoeAttention(shoe.id, shoe.name, status))
+            entry.risk += REPLACE_RISK if status == "replace" else PLAN_RISK
+            entry.attention.append(f"shoe_{status}")
+
+
+def _unread(session: Session, entries: dict[uuid.UUID, RosterEntry],
+            athlete_ids: list[uuid.UUID], pain_ids: set[uuid.UUID], now: datetime) -> None:
+    """Unread warnings; pain notifications only count where pain was granted too."""
+    if not athlete_ids:
+        return
+    n = Notification.__table__.c
+    is_pain = n.kind.startswith(pain.NOTIFICATION_PREFIX, autoescape=True)
+    counts = {(athlete_id, bool(pain_kind)): count
+              for athlete_id, pain_kind, count in session.connection().execute(
+                  select(n.athlete_id, is_pain, func.count())
+                  .where(among(session, n.athlete_id, athlete_ids), n.read_at.is_(None),
+                         n.deliver_after <= now)
+                  .group_by(n.athlete_id, is_pain))}
+    for athlete_id in athlete_ids:
+        unread = int(counts.get((athlete_id, False), 0))
+        if athlete_id in pain_ids:
+            unread += int(counts.get((athlete_id, True), 0))
+        entries[athlete_id].unread_warnings = unread
+        if unread:
+            entries[athlete_id].risk += min(unread * UNREAD_RISK, UNREAD_CAP)
+            entries[athlete_id].attention.append("unread_warnings")
+

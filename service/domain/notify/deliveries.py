@@ -1,0 +1,129 @@
+"""Pushing notifications to devices: one delivery row per (notification, device), each sent once.
+
+A delivery is claimed (`pending` to `sending`, attempts + 1) and committed before the provider is
+called, so a second copy of the same task finds nothing to claim; its outcome is recorded after.
+A worker killed between the two leaves it `sending`; the sweep puts such rows back after a few
+minutes, and the collapse key makes a repeat replace, not stack, what the phone shows.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.db.bulk import insert_ignoring_conflicts
+from service.models import Delivery, Device, Notification
+from service.models.delivery import DEAD, GONE, PENDING, SENDING, SENT
+
+MAX_ATTEMPTS = 6
+BASE_BACKOFF_S = 30
+MAX_BACKOFF_S = 3600
+STUCK_AFTER = timedelta(minutes=5)
+RECENT = timedelta(days=2)  # notifications older than this are inbox-only
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a provider said: ok, gone (drop the token), retry (maybe after N s), or failed."""
+
+    kind: str
+    detail: str = ""
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: uuid.UUID
+    device: Device
+    notification: Notification
+
+
+def backoff_s(attempts: int, retry_after_s: float | None = None,
+              jitter: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with jitter (0.5x to 1.5x), never sooner than Retry-After."""
+    delay = min(MAX_BACKOFF_S, BASE_BACKOFF_S * 2 ** max(0, attempts - 1))
+    delay *= 0.5 + jitter()
+    return max(delay, retry_after_s or 0)
+
+
+def plan(session: Session, now: datetime, kinds: Sequence[str],
+         notification_ids: Sequence[uuid.UUID] | None = None) -> int:
+    """Create the missing delivery rows of due notifications (or of the given ones).
+
+    Only devices of `kinds`, the providers this deployment can send to.
+    """
+    due = select(Notification.id, Device.id).join(
+        Device, (Device.athlete_id == Notification.athlete_id) & Device.disabled_at.is_(None)
+        & Device.kind.in_(list(kinds)))
+    due = due.where(Notification.deliver_after <= now, Notification.created_at >= now - RECENT)
+    if notification_ids is not None:
+        due = due.where(Notification.id.in_(list(notification_ids)))
+    rows = [{"id": uuid.uuid4(), "notification_id": n, "device_id": d, "status": PENDING,
+             "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for n, d in session.execute(due)]
+    return len(insert_ignoring_conflicts(session, Delivery.__table__, rows,
+                                         ["notification_id", "device_id"], "id"))
+
+
+def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = None,
+          limit: int = 100) -> list[Claimed]:
+    """Take due deliveries for sending; the caller commits before calling any provider."""
+    statement = (select(Delivery).where(Delivery.status == PENDING,
+                                        Delivery.next_attempt_at <= now)
+                 .order_by(Delivery.next_attempt_at).limit(limit)
+                 .with_for_update(skip_locked=True))
+    if notification_id is not None:
+        statement = statement.where(Delivery.notification_id == notification_id)
+    rows = list(session.scalars(statement))
+    if not rows:
+        return []
+    found = {row.id: row for row in session.scalars(
+        select(Device).where(Device.id.in_({r.device_id for r in rows})))}
+    found.update({row.id: row for row in session.scalars(
+        select(Notification).where(Notification.id.in_({r.notification_id for r in rows})))})
+    for delivery in rows:
+        delivery.status, delivery.attempts = SENDING, delivery.attempts + 1
+        delivery.next_attempt_at = now  # while sending: when it was claimed
+    session.flush()
+    return [Claimed(d.id, found[d.device_id], found[d.notification_id]) for d in rows]
+
+
+def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> str:
+    """Store what happened; a gone token disables its device. Returns the new status."""
+    delivery = session.get(Delivery, delivery_id)
+    delivery.last_error = outcome.detail or None
+    if outcome.kind == "ok":
+        delivery.status, delivery.sent_at = SENT, now
+    elif outcome.kind == "gone":
+        delivery.status = GONE
+        device = session.get(Device, delivery.device_id)
+        device.disabled_at, device.disabled_reason = now, outcome.detail[:80] or "gone"
+    elif outcome.kind == "retry" and delivery.attempts < MAX_ATTEMPTS:
+        delivery.status = PENDING
+        delivery.next_attempt_at = now + timedelta(
+            seconds=backoff_s(delivery.attempts, outcome.retry_after_s))
+    else:
+        delivery.status = DEAD
+    return delivery.status
+
+
+def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
+    """Stamp a claimed delivery as being sent now: `release_stuck` measures from this, so a live
+    worker's row is never put back however long the rest of its batch took."""
+    session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == SENDING)
+                    .values(next_attempt_at=now))
+
+
+def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:
+    """Put back deliveries whose worker died between claiming and recording."""
+    return session.execute(
+        update(Delivery).where(Delivery.status == SENDING,
+                               Delivery.next_attempt_at <= now - stuck_after)
+        .values(status=PENDING, next_attempt_at=now)
+    ).rowcount
