@@ -14,19 +14,14 @@ from kombu import Queue
 from kombu.exceptions import OperationalError as BrokerUnreachable
 from sqlalchemy.exc import OperationalError
 
+from service import queues
 from service.config import Settings
 from workers import logs as _logs  # noqa: F401  connects Celery's logging signals
 from workers import metrics as _metrics  # noqa: F401  connects the task metrics' signals
 
-# One queue per kind of work, so a slow night never holds up housekeeping (and vice versa).
-QUEUES = ("default", "nightly", "reminders", "push", "imports")
-ROUTES = {
-    "push.*": {"queue": "push"},
-    "nightly.*": {"queue": "nightly"},
-    "reminders.*": {"queue": "reminders"},
-    "imports.*": {"queue": "imports"},
-    "maintenance.*": {"queue": "default"},
-}
+# Queues and routes come from the one table the API reads too (service.queues).
+QUEUES = queues.QUEUES
+ROUTES = {f"{prefix}.*": {"queue": queue} for prefix, queue in queues.QUEUE_OF_PREFIX.items()}
 TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.tasks.reminders",
                 "workers.tasks.push", "workers.tasks.imports")
 # Longer than any countdown or retry delay we use: a Redis message not acknowledged within this
@@ -42,8 +37,19 @@ RETRY_POLICY: dict[str, Any] = {"autoretry_for": RETRY_ON, "retry_backoff": 5,
                                 "retry_backoff_max": 600, "retry_jitter": True, "max_retries": 6}
 
 
-def create_celery(settings: Settings) -> Celery:
-    app = Celery("backstride", include=list(TASK_MODULES))
+class BackstrideCelery(Celery):
+    """The Celery app with the settings it was built from, for tasks, beat and metrics to read.
+
+    A subclass rather than an attribute set on a plain Celery app, so the type says it is there.
+    """
+
+    def __init__(self, settings: Settings, **options: Any) -> None:
+        super().__init__("backstride", include=list(TASK_MODULES), **options)
+        self.settings = settings
+
+
+def create_celery(settings: Settings) -> BackstrideCelery:
+    app = BackstrideCelery(settings)
     # The SQLAlchemy transport hands its options to create_engine(), so only Redis gets these.
     redis = settings.broker_url.startswith(("redis://", "rediss://"))
     transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S} if redis else {}
@@ -54,7 +60,7 @@ def create_celery(settings: Settings) -> Celery:
         result_backend=None,
         task_ignore_result=True,
         task_queues=[Queue(name) for name in QUEUES],
-        task_default_queue="default",
+        task_default_queue=queues.DEFAULT_QUEUE,
         task_routes=ROUTES,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -98,7 +104,6 @@ def create_celery(settings: Settings) -> Celery:
             },
         },
     )
-    app.backstride_settings = settings  # type: ignore[attr-defined]
     return app
 
 

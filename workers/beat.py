@@ -127,7 +127,7 @@ class SingleBeatScheduler(PersistentScheduler):
     """
 
     def __init__(self, app: Any, *args: Any, lazy: bool = False, **kwargs: Any) -> None:
-        settings = app.backstride_settings
+        settings = app.settings
         self._lock = lock_for(settings.database_url, settings.data_dir)
         self._standing_by: bool | None = None
         # Celery also makes a lazy instance, only to print the banner: it must not take the lock.

@@ -16,7 +16,7 @@ from workers.app import app
 
 @cache
 def _engine() -> Engine:
-    return make_engine(app.backstride_settings.database_url)
+    return make_engine(app.settings.database_url)
 
 
 @cache

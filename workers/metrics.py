@@ -92,7 +92,7 @@ def serve(app: Celery, port: int) -> None:
 @worker_ready.connect
 def _serve_on_ready(sender: Any = None, **_: Any) -> None:
     app = sender.app
-    port = app.backstride_settings.worker_metrics_port
+    port = app.settings.worker_metrics_port
     if port:
         serve(app, port)
 

@@ -13,13 +13,10 @@ from typing import Any
 
 from celery import Celery
 
+from service import queues
 from service.config import Settings
 
 log = logging.getLogger(__name__)
-
-# Queues by task-name prefix, as the workers route them (workers.app.ROUTES).
-QUEUE_OF_PREFIX = {"push.": "push", "nightly.": "nightly", "reminders.": "reminders",
-                   "imports.": "imports"}
 
 
 class Hints:
@@ -44,10 +41,12 @@ class Hints:
             return self._celery
 
     def send(self, task: str, *args: Any) -> bool:
-        queue = next((q for prefix, q in QUEUE_OF_PREFIX.items() if task.startswith(prefix)),
-                     "default")
+        """Publish `task` (one of `service.queues.SENT_BY_API`) on its queue; False if it failed."""
+        if task not in queues.SENT_BY_API:
+            raise ValueError(f"{task} is not a task the API sends (service.queues.SENT_BY_API)")
         try:
-            self._client().send_task(task, args=list(args), queue=queue, retry=False)
+            self._client().send_task(task, args=list(args), queue=queues.queue_of(task),
+                                     retry=False)
         except Exception as error:  # any broker failure: the sweep catches up
             log.warning("hint %s not sent (%s); the next sweep will pick the work up",
                         task, error)

@@ -11,7 +11,7 @@ from workers.app import app, job
 from workers.database import session_scope
 
 log = logging.getLogger(__name__)
-settings = app.backstride_settings
+settings = app.settings
 
 
 @job("imports.process", time_limit=3600, soft_time_limit=3300)
@@ -19,15 +19,15 @@ def process(import_id: str) -> dict[str, int] | None:
     """Read one upload. Safe to run twice: a second copy finds it taken or done, and a re-run
     after a crash goes on from the first file without a result, creating nothing twice."""
     with session_scope() as session:
-        job = imports.process(session, uuid.UUID(import_id), checkpoint=session.commit,
+        upload = imports.process(session, uuid.UUID(import_id), checkpoint=session.commit,
                               max_file_bytes=settings.import_max_bytes,
                               weekly_threshold=settings.weekly_jump_threshold)
-        if job is None:
+        if upload is None:
             return None
         log.info("import %s %s: %d runs created, %d duplicates, %d non-running, %d files failed",
-                 job.id, job.status, job.runs_created, job.duplicates_skipped,
-                 job.non_running_skipped, job.files_failed)
-        return {"runs_created": job.runs_created, "files_failed": job.files_failed}
+                 upload.id, upload.status, upload.runs_created, upload.duplicates_skipped,
+                 upload.non_running_skipped, upload.files_failed)
+        return {"runs_created": upload.runs_created, "files_failed": upload.files_failed}
 
 
 @job("imports.sweep", time_limit=120)

@@ -13,7 +13,7 @@ from workers.database import session_scope
 from workers.metrics import count_notifications
 
 log = logging.getLogger(__name__)
-settings = app.backstride_settings
+settings = app.settings
 
 
 @job("nightly.dispatch", time_limit=300)

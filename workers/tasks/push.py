@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 @cache
 def _providers():
-    return providers(app.backstride_settings)
+    return providers(app.settings)
 
 
 @job("push.deliver", time_limit=300)
@@ -36,7 +36,7 @@ def sweep() -> dict[str, int]:
     """Every minute: plan due notifications, put back stuck ones, send what is due."""
     with session_scope() as session:
         released = deliveries.release_stuck(
-            session, utcnow(), timedelta(seconds=app.backstride_settings.push_stuck_after_s))
+            session, utcnow(), timedelta(seconds=app.settings.push_stuck_after_s))
         planned = deliveries.plan(session, utcnow(), list(_providers()))
         session.commit()
         counts = send_due(session, _providers(), on_recorded=count_push)

@@ -10,6 +10,7 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError
 
+from service import queues
 from service.api.conditional import check_if_match, etag_of
 from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
@@ -160,7 +161,8 @@ def _push_at_once(outcomes: list[checkin_writes.Outcome]) -> None:
     hints = state().hints
     for outcome in outcomes:
         if outcome.triage is not None and outcome.triage.immediate:
-            after_commit(partial(hints.send, "push.deliver", str(outcome.triage.notification_id)))
+            notification_id = str(outcome.triage.notification_id)
+            after_commit(partial(hints.send, queues.PUSH_DELIVER, notification_id))
 
 
 def _messages(error: ValidationError) -> dict[str, Any]:
@@ -184,5 +186,5 @@ def _result(index: int, outcome: checkin_writes.Outcome) -> dict[str, Any]:
         return {"index": index, "id": outcome.id, "result": "error", "version": None,
                 "triage": None, "problem": domain_problem_body(outcome.error)}
     return {"index": index, "id": outcome.id, "result": outcome.result,
-            "version": outcome.checkin.version, "triage": pain.shown(outcome.checkin),
+            "version": outcome.checkin.version, "triage": pain.triage_answer(outcome.checkin),
             "problem": None}

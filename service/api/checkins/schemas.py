@@ -107,7 +107,7 @@ class ShownTriage(fields.Nested):
     """The triage stored on a pain check-in, worded for the athlete; null for other kinds."""
 
     def get_value(self, obj, attr, accessor=None, default=missing):
-        return pain.shown(obj)
+        return pain.triage_answer(obj)
 
 
 class CheckinSchema(Schema):

@@ -26,7 +26,7 @@ blp = Blueprint("consent", __name__, url_prefix="/v1/me",
                 description="Your coaches: what they see, and when they looked.")
 
 
-def shown(link, coach) -> dict:
+def link_answer(link, coach) -> dict:
     return {"coach_id": coach.id, "display_name": coach.display_name, "email": coach.email,
             "scopes": link.scopes, "linked_at": link.created_at, "updated_at": link.updated_at}
 
@@ -39,7 +39,7 @@ class Coaches(MethodView):
     def get(self):
         """List your coaches and what each may see"""
         rows = db().execute(coaching.coaches_of(current_account())).all()
-        return {"items": [shown(link, coach) for link, coach in rows]}
+        return {"items": [link_answer(link, coach) for link, coach in rows]}
 
     @blp.operation("acceptCoachInvite")
     @blp.auth_required(scopes.SESSION_ONLY)
@@ -54,7 +54,7 @@ class Coaches(MethodView):
         link = coaching.accept(db(), current_account(), body["code"], body["scopes"], now())
         coach = coaching.accounts_by_id(db(), [link.coach_id])[link.coach_id]
         commit()
-        return shown(link, coach)
+        return link_answer(link, coach)
 
 
 @blp.route("/coaches/<uuid:coach_id>")
@@ -70,7 +70,7 @@ class CoachById(MethodView):
         coaching.change_grants(link, body["scopes"], now())
         coach = coaching.accounts_by_id(db(), [coach_id])[coach_id]
         commit()
-        return shown(link, coach)
+        return link_answer(link, coach)
 
     @blp.operation("removeCoach")
     @blp.auth_required(scopes.SESSION_ONLY)

@@ -11,6 +11,7 @@ from typing import Any
 from flask import request, url_for
 from flask.views import MethodView
 
+from service import queues
 from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
@@ -63,7 +64,7 @@ class Imports(MethodView):
         upload = files["file"]
         job = imports.create(db(), current_account(), upload.filename or "", upload.read(),
                              state().settings.import_max_bytes, now())
-        after_commit(partial(state().hints.send, "imports.process", str(job.id)))
+        after_commit(partial(state().hints.send, queues.IMPORTS_PROCESS, str(job.id)))
         commit()
         location = url_for("imports.ImportById", import_id=job.id)
         return job, 202, {"Location": location}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -75,7 +74,3 @@ def remove(session: Session, athlete: Account, device_id: uuid.UUID) -> None:
     if device is None:
         raise NotFound("No such device.")
     session.delete(device)
-
-
-def disable(device: Device, now: datetime, reason: str) -> None:
-    device.disabled_at, device.disabled_reason = now, reason

@@ -186,7 +186,7 @@ def _notification_ids(session: Session, athlete_id: uuid.UUID,
     return {key: notification_id for key, notification_id in rows}
 
 
-def shown(checkin: Any) -> dict[str, Any] | None:
+def triage_answer(checkin: Any) -> dict[str, Any] | None:
     """A pain check-in's stored triage as the athlete reads it; None for other kinds."""
     tier = getattr(checkin, "triage_tier", None)
     if checkin.kind != "pain" or tier is None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 LOWER_BACK, HIPS, UPPER_MID_BACK, SACROILIAC = "lower_back", "hips", "upper_mid_back", "sacroiliac"
 AREAS = (LOWER_BACK, HIPS, UPPER_MID_BACK, SACROILIAC)
-HAYDEN_2021 = "Hayden et al., Cochrane 2021"
 OWEN_2020 = "Owen et al., Br J Sports Med 2020"
 LAUERSEN_2014 = "Lauersen et al., Br J Sports Med 2014"
 
