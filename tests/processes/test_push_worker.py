@@ -22,7 +22,7 @@ from tests.nightly_stories import runner
 from tests.processes.procs import stop, wait_until
 from tests.processes.test_nightly_worker import Stack
 from tests.runners import pain, sign_up
-from tests.test_push_delivery import notify
+from tests.workers.test_push_delivery import notify
 
 pytestmark = [
     pytest.mark.processes,

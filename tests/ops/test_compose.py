@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from service.cli.main import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OUR_SERVICES = ("migrate", "api", "worker", "beat")
 
 

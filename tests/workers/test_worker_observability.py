@@ -20,8 +20,8 @@ from service import logs
 from service.db import make_engine, make_session_factory
 from tests.fake_push import FakeExpo
 from tests.nightly_stories import runner
-from tests.test_push_delivery import athlete_with, notify, provider
-from tests.test_reminders import END, a_run
+from tests.workers.test_push_delivery import athlete_with, notify, provider
+from tests.workers.test_reminders import END, a_run
 from workers import database as task_database
 from workers.tasks import nightly, push, reminders
 
