@@ -36,7 +36,7 @@ from service.db import make_engine, make_session_factory, migrate
 from service.domain.accounts import passwords
 from service.domain.accounts import registration as accounts
 from service.domain.notify import deliveries, devices, notifications
-from tests.fake_webpush import self_signed
+from tests.support.fake_webpush import self_signed
 from workers.push.send import send_due
 from workers.push.webpush import WebPushProvider, generate_keys
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_coaching import link
-from tests.runners import sign_up
+from tests.support.runners import sign_up
 
 # resource -> (the coach's path under /v1/coach/athletes/{id}, the grant it needs, own path)
 RESOURCES = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from tests.conftest import SECRET
-from tests.runners import PASSWORD, assert_problem, sign_up
+from tests.support.runners import PASSWORD, assert_problem, sign_up
 
 
 def test_a_runner_registers_signs_in_and_reads_their_profile(client):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.runners import assert_problem, pain, run, sign_up, stretch
+from tests.support.runners import assert_problem, pain, run, sign_up, stretch
 
 
 def put(runner, body, checkin_id=None, **kwargs):

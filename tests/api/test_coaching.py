@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from tests.runners import assert_problem, pain, run, sign_up
+from tests.support.runners import assert_problem, pain, run, sign_up
 
 ALL = ["load", "notifications", "pain", "runs", "shoes"]
 

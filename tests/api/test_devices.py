@@ -6,7 +6,7 @@ import pytest
 
 from service.api import create_app
 from tests.conftest import make_settings
-from tests.runners import PASSWORD, assert_problem, sign_up
+from tests.support.runners import PASSWORD, assert_problem, sign_up
 
 KEYS = {"p256dh": "B" + "x" * 86, "auth": "a" * 22}
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from service.db import make_engine
 from service.models import AccessLogEntry, Account, Base, CoachInvite
-from tests.full_life import live
-from tests.runners import PASSWORD, assert_problem, sign_up
+from tests.support.full_life import live
+from tests.support.runners import PASSWORD, assert_problem, sign_up
 
 
 def mentions(database_url: str, *needles: str) -> list[str]:

@@ -9,8 +9,8 @@ import zipfile
 
 from service.domain.data.export import NOT_EXPORTED, SECTIONS
 from service.models import Base
-from tests.full_life import PUSH_TOKEN, live
-from tests.runners import assert_problem, sign_up
+from tests.support.full_life import PUSH_TOKEN, live
+from tests.support.runners import assert_problem, sign_up
 
 
 def test_every_table_is_exported_or_said_not_to_be_and_why():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.runners import PASSWORD, assert_problem, run, sign_up
+from tests.support.runners import PASSWORD, assert_problem, run, sign_up
 
 
 def test_a_long_passphrase_registers_instead_of_failing_on_our_side(client):

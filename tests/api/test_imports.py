@@ -16,9 +16,9 @@ from service.api import create_app
 from service.domain.data import imports
 from service.domain.stretch import reminders
 from service.models import Checkin, Import, ImportedFile, ImportUpload, Notification
-from tests.activity_writers import Session, fit, gpx, tcx, zipped
 from tests.conftest import make_settings
-from tests.runners import assert_problem, run, sign_up
+from tests.support.activity_writers import Session, fit, gpx, tcx, zipped
+from tests.support.runners import assert_problem, run, sign_up
 
 SPRING = datetime(2024, 4, 14, 6, 30, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from tests.runners import assert_problem, run, sign_up
+from tests.support.runners import assert_problem, run, sign_up
 
 AS_OF = date(2026, 3, 10)  # a Tuesday
 

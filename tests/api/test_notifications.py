@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from service.domain.notify import notifications
-from tests.runners import assert_problem, sign_up
+from tests.support.runners import assert_problem, sign_up
 
 
 def deliver(app, athlete_id, key, *, after):

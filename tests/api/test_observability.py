@@ -12,7 +12,7 @@ import structlog
 from prometheus_client import REGISTRY
 
 from service import logs
-from tests.runners import PASSWORD, sign_up
+from tests.support.runners import PASSWORD, sign_up
 
 LATENCY_COUNT = "backstride_http_request_duration_seconds_count"
 

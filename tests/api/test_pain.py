@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from service.domain.stretch import reminders
 from service.models import Notification
-from tests.runners import assert_problem, pain, run, sign_up
+from tests.support.runners import assert_problem, pain, run, sign_up
 
 
 def ago(**delta: float) -> str:

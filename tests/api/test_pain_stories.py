@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from kombu import Connection
 
 from tests.api.test_pain import awake, inbox, put, quiet_now
-from tests.runners import pain, run
+from tests.support.runners import pain, run
 
 NO_RED_FLAGS = {name: False for name in (
     "bladder_bowel_change", "saddle_numbness", "sexual_dysfunction", "both_legs",

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from service.clock import utcnow
 from service.models import PersonalAccessToken
-from tests.runners import assert_problem, sign_up
+from tests.support.runners import assert_problem, sign_up
 
 
 def make_token(runner, scopes=("profile:read",), name="roster script", days=30):

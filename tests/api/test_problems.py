@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.api import create_app
 from tests.conftest import make_settings
-from tests.runners import assert_problem
+from tests.support.runners import assert_problem
 
 
 def test_unknown_paths_and_wrong_methods_are_problems(client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.runners import assert_problem, sign_up
+from tests.support.runners import assert_problem, sign_up
 
 
 def test_a_runner_moves_to_los_angeles_and_switches_to_miles(client):

@@ -17,7 +17,7 @@ import redis
 
 from service.api import create_app
 from tests.conftest import REDIS_URL, make_settings
-from tests.runners import PASSWORD, assert_problem, run, sign_up
+from tests.support.runners import PASSWORD, assert_problem, run, sign_up
 
 STORAGES = ["memory", pytest.param("redis", marks=pytest.mark.skipif(
     not REDIS_URL, reason="BACKSTRIDE_TEST_REDIS_URL is not set"))]

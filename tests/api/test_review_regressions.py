@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 
 from service.models import IdempotencyRecord
-from tests.runners import assert_problem, run, sign_up
+from tests.support.runners import assert_problem, run, sign_up
 
 
 def test_two_refreshes_racing_with_one_token_cannot_both_win(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.runners import assert_problem, pain, sign_up
+from tests.support.runners import assert_problem, pain, sign_up
 
 
 def test_the_catalogue_and_one_routine(client):

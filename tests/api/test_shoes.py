@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.runners import assert_problem, run, sign_up
+from tests.support.runners import assert_problem, run, sign_up
 
 
 def add_shoe(runner, **fields):

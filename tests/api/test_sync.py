@@ -7,7 +7,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.runners import run, sign_up
+from tests.support.runners import run, sign_up
 
 SLOTS = 5
 put_op = st.tuples(st.just("put"), st.integers(0, SLOTS - 1), st.integers(1, 4))

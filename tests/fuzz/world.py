@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 
-from tests.runners import Runner, pain, run, sign_up, stretch
+from tests.support.runners import Runner, pain, run, sign_up, stretch
 
 ALL_GRANTS = ["load", "notifications", "pain", "runs", "shoes"]
 

@@ -12,9 +12,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import PG_URL, REDIS_URL
-from tests.nightly_stories import log_runs, runner
 from tests.processes.procs import answers, free_port, http, start, stop, wait_until
 from tests.processes.test_nightly_worker import Stack
+from tests.support.nightly_stories import log_runs, runner
 
 pytestmark = pytest.mark.processes
 

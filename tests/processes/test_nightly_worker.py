@@ -20,8 +20,8 @@ from sqlalchemy import func, select, text
 from service.db import make_engine, make_session_factory, migrate
 from service.models import NightlyLog, NightlyState, Notification
 from tests.conftest import PG_URL, REDIS_URL, SECRET, make_settings, scratch_postgres_database
-from tests.nightly_stories import log_runs, runner
 from tests.processes.procs import start, stop, wait_until
+from tests.support.nightly_stories import log_runs, runner
 from workers.app import create_celery
 
 pytestmark = [

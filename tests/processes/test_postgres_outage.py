@@ -34,7 +34,7 @@ from service.models import Checkin
 from tests.conftest import REDIS_URL, SECRET
 from tests.processes.procs import answers, free_port, http, start, stop, wait_until
 from tests.processes.spare_postgres import SparePostgres, spare_postgres
-from tests.runners import PASSWORD, run
+from tests.support.runners import PASSWORD, run
 
 pytestmark = [
     pytest.mark.processes,

@@ -17,11 +17,11 @@ from service.api import create_app
 from service.domain.notify import devices
 from service.models import Delivery, Notification
 from tests.conftest import PG_URL, REDIS_URL, make_settings
-from tests.fake_push import ACCESS_TOKEN, FakeExpo
-from tests.nightly_stories import runner
 from tests.processes.procs import stop, wait_until
 from tests.processes.test_nightly_worker import Stack
-from tests.runners import pain, sign_up
+from tests.support.fake_push import ACCESS_TOKEN, FakeExpo
+from tests.support.nightly_stories import runner
+from tests.support.runners import pain, sign_up
 from tests.workers.test_push_delivery import notify
 
 pytestmark = [

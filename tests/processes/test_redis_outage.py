@@ -32,7 +32,7 @@ from service.models import Account, AuthSession, Notification
 from tests.conftest import PG_URL, REDIS_URL, SECRET, make_settings, scratch_postgres_database
 from tests.processes.procs import start, stop, wait_until
 from tests.processes.spare_redis import SpareRedis
-from tests.runners import Runner, run, sign_up
+from tests.support.runners import Runner, run, sign_up
 from workers.app import create_celery
 
 pytestmark = [

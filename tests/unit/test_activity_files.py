@@ -9,7 +9,7 @@ import pytest
 
 from service.domain.data import activity_files, imports
 from service.domain.data.activity_files import Activity
-from tests.activity_writers import Session, fit, gpx, zipped
+from tests.support.activity_writers import Session, fit, gpx, zipped
 
 START = datetime(2024, 4, 14, 6, 30, tzinfo=UTC)
 

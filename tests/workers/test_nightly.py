@@ -18,7 +18,7 @@ from service.domain.training import nightly
 from service.domain.training.rules import Run, Spike, assess_run
 from service.models import Checkin, NightlyLog, NightlyState, Notification
 from tests.conftest import SECRET
-from tests.nightly_stories import log_runs, log_runs_at, runner, steady_month
+from tests.support.nightly_stories import log_runs, log_runs_at, runner, steady_month
 
 DAY = date(2026, 3, 10)  # a Tuesday
 # 03:30 in London on the 11th: the night after DAY has passed.

@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 from service.db import make_engine, make_session_factory
 from service.domain.notify import deliveries, devices, notifications
 from service.models import Delivery, Device
-from tests.fake_apns import KEY_ID, TEAM_ID, TOPIC, FakeApns
-from tests.fake_fcm import PROJECT, FakeFcm
-from tests.fake_push import ACCESS_TOKEN, FakeExpo
-from tests.fake_webpush import FakeWebPush
-from tests.nightly_stories import runner
+from tests.support.fake_apns import KEY_ID, TEAM_ID, TOPIC, FakeApns
+from tests.support.fake_fcm import PROJECT, FakeFcm
+from tests.support.fake_push import ACCESS_TOKEN, FakeExpo
+from tests.support.fake_webpush import FakeWebPush
+from tests.support.nightly_stories import runner
 from workers.push.apns import ApnsProvider
 from workers.push.expo import ExpoProvider
 from workers.push.fcm import FcmProvider

@@ -12,7 +12,7 @@ from service.db import make_engine, make_session_factory
 from service.domain.checkins import writes as checkin_writes
 from service.domain.stretch import reminders
 from service.models import Notification
-from tests.nightly_stories import runner
+from tests.support.nightly_stories import runner
 
 # A Tuesday evening run in London (BST is over: 18:00 UTC is 18:00 local).
 START = datetime(2026, 11, 10, 18, 0, tzinfo=UTC)

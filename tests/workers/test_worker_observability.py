@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY
 
 from service import logs
 from service.db import make_engine, make_session_factory
-from tests.fake_push import FakeExpo
-from tests.nightly_stories import runner
+from tests.support.fake_push import FakeExpo
+from tests.support.nightly_stories import runner
 from tests.workers.test_push_delivery import athlete_with, notify, provider
 from tests.workers.test_reminders import END, a_run
 from workers import database as task_database

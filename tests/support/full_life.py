@@ -17,8 +17,8 @@ from service.domain.data import imports
 from service.domain.notify import deliveries
 from service.domain.training import nightly
 from service.models import Import
-from tests.activity_writers import Session, fit
-from tests.runners import PASSWORD, Runner, pain, run, sign_up
+from tests.support.activity_writers import Session, fit
+from tests.support.runners import PASSWORD, Runner, pain, run, sign_up
 
 PUSH_TOKEN = "ExponentPushToken[sams-secret-phone-token]"
 
