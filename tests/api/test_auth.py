@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -138,3 +139,48 @@ def test_a_retried_registration_with_its_key_creates_one_account(client):
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert_problem(client.post("/v1/auth/register", json=body), 409, "email")
+
+
+# Found in review.
+def test_two_refreshes_racing_with_one_token_cannot_both_win(app):
+    runner = sign_up(app.test_client())
+    barrier = threading.Barrier(2)
+    answers: list = []
+
+    def refresh():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/v1/auth/refresh",
+                                   json={"refresh_token": runner.refresh_token}))
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 401], statuses
+    winner = next(a for a in answers if a.status_code == 200).get_json()
+    again = app.test_client().post("/v1/auth/refresh",
+                                   json={"refresh_token": winner["refresh_token"]})
+    assert again.status_code == 401, "the reuse revoked the family the winner is in"
+
+
+# Found by fuzzing.
+def test_a_long_passphrase_registers_instead_of_failing_on_our_side(client):
+    passphrase = "my knees and my back both like the soft trail by the river " * 2  # 120 chars
+    registered = client.post("/v1/auth/register",
+                             json={"email": "long@example.org", "password": passphrase})
+    assert registered.status_code == 201, registered.get_json()
+    signed_in = client.post("/v1/auth/token",
+                            json={"email": "long@example.org", "password": passphrase})
+    assert signed_in.status_code == 200
+
+
+# Found by fuzzing.
+def test_a_common_password_is_still_refused(client):
+    refused = client.post("/v1/auth/register",
+                          json={"email": "common@example.org", "password": "password123"})
+    assert_problem(refused, 422, "password")
+    assert PASSWORD  # the suite's own password is not a common one

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -254,3 +256,52 @@ def test_two_uploads_of_the_same_check_in_at_once_leave_one_row(app):
     assert len(history(runner)) == 1
     feed = runner.get("/v1/checkins", query_string={"since": "0"}).get_json()
     assert len(feed["items"]) == 1, "one change, not one per upload"
+
+
+# Found in review.
+def test_dates_from_the_year_one_are_refused_not_crashed_on(client):
+    runner = sign_up(client, timezone="America/Los_Angeles")
+    ancient = "0001-01-01T00:00:00+05:00"
+    assert_problem(runner.put(f"/v1/checkins/{uuid.uuid4()}", json=run(ancient)), 422,
+                   "started_at")
+    good = {"id": str(uuid.uuid4()), **run()}
+    batch = runner.post("/v1/checkins/batch", json={"items": [
+        {"id": str(uuid.uuid4()), **run("0001-01-01T00:00:00Z")}, good]})
+    assert [r["result"] for r in batch.get_json()["results"]] == ["error", "created"]
+    assert_problem(runner.get("/v1/checkins", query_string={"from": ancient}), 422, "from")
+    assert_problem(runner.get("/v1/me/load", query_string={"as_of": "0001-01-01"}), 422,
+                   "as_of")
+    shoe = runner.post("/v1/shoes", json={"name": "Old"}).get_json()
+    assert_problem(runner.post(f"/v1/shoes/{shoe['id']}/retire",
+                               json={"retired_at": ancient}), 422, "retired_at")
+
+
+# Found in review.
+def test_a_crafted_cursor_is_a_422(client):
+    runner = sign_up(client)
+    crafted = base64.urlsafe_b64encode(
+        json.dumps(["2020-01-01T00:00:00+00:00", 5]).encode()).decode().rstrip("=")
+    assert_problem(runner.get("/v1/checkins", query_string={"cursor": crafted}), 422, "cursor")
+
+
+# Found in review.
+def test_a_nul_character_is_never_a_server_error(client):
+    runner = sign_up(client)
+    response = runner.put(f"/v1/checkins/{uuid.uuid4()}", json=run(notes="sore\u0000back"))
+    assert response.status_code in (201, 422), response.get_data(as_text=True)
+    if response.status_code == 422:  # PostgreSQL text cannot hold NUL
+        assert_problem(response, 422)
+        assert runner.get("/v1/checkins").get_json()["items"] == []
+
+
+# Found by fuzzing.
+def test_a_conditional_delete_of_a_deleted_check_in_answers_the_documented_410(client):
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+    etag = runner.put(f"/v1/checkins/{checkin_id}", json=run()).headers["ETag"]
+    assert runner.delete(f"/v1/checkins/{checkin_id}").status_code == 204
+
+    again = runner.delete(f"/v1/checkins/{checkin_id}", headers={"If-Match": etag})
+    assert_problem(again, 410)
+    spec = client.get("/openapi.json").get_json()
+    assert "410" in spec["paths"]["/v1/checkins/{checkin_id}"]["delete"]["responses"]

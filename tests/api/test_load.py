@@ -68,3 +68,14 @@ def test_load_is_only_ever_your_own(client):
     log(sam, AS_OF, 30_000)
     theirs = other.get("/v1/me/load", query_string={"as_of": AS_OF.isoformat()}).get_json()
     assert theirs["latest_run"] is None
+
+
+# Found in review.
+def test_return_mode_sees_a_layoff_longer_than_the_report_window(client):
+    runner = sign_up(client)
+    now = datetime.now(UTC)
+    for days_ago in (200, 0):
+        runner.put(f"/v1/checkins/{uuid.uuid4()}",
+                   json=run((now - timedelta(days=days_ago)).isoformat()))
+    mode = runner.get("/v1/me/load").get_json()["return_mode"]
+    assert mode["active"] is True and mode["since"] == now.date().isoformat()

@@ -8,6 +8,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 
 from service.cli.main import render_openapi
+from tests.support.runners import assert_problem, sign_up
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -95,3 +96,17 @@ def test_component_names_are_stable_across_runs(tmp_path):
     assert outputs[0] == outputs[1]
     names = list(outputs[0]["components"]["schemas"])
     assert not [n for n in names if n[-1].isdigit() or n.startswith("Generated")], names
+
+
+# Found by fuzzing.
+def test_a_body_that_is_not_json_answers_the_documented_400(client):
+    runner = sign_up(client)
+    garbled = runner.client.post("/v1/shoes", data=b"\xbd10",
+                                 headers={**runner.headers, "Content-Type": "application/json"})
+    assert_problem(garbled, 400)
+    spec = client.get("/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}) if isinstance(operation, dict) else {}
+            if "application/json" in body.get("content", {}):
+                assert "400" in operation["responses"], f"{method.upper()} {path}"

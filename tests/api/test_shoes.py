@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
+from service.models import IdempotencyRecord
 from tests.support.runners import assert_problem, run, sign_up
 
 
@@ -207,3 +209,32 @@ def test_still_fine_quiets_the_inspect_status(client):
     assert looked.get_json()["inspected_on"] == today.isoformat()
     assert looked.get_json()["status"] == "ok"
     assert_problem(sign_up(client).post(f"/v1/shoes/{shoe['id']}/inspected"), 404)
+
+
+# Found in review.
+def test_a_pair_that_barely_moves_is_forecast_by_age_not_overflow(client):
+    runner = sign_up(client)
+    today = datetime.now(UTC).date()
+    shoe = runner.post("/v1/shoes", json={
+        "name": "Barely used", "first_used_on": (today - timedelta(days=30)).isoformat()})
+    shoe_id = shoe.get_json()["id"]
+    started = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+    assert runner.put(f"/v1/checkins/{uuid.uuid4()}",
+                      json=run(started, 5, 1800, shoe_id=shoe_id)).status_code == 201
+    listed = runner.get("/v1/shoes")
+    assert listed.status_code == 200
+    assert listed.get_json()["items"][0]["replace_by"] == (
+        today - timedelta(days=30) + timedelta(days=365)).isoformat()
+
+
+# Found in review.
+def test_an_expired_idempotency_key_can_be_used_again(app, client):
+    runner = sign_up(client)
+    key = {"Idempotency-Key": "reused-after-a-day"}
+    first = runner.post("/v1/shoes", json={"name": "First"}, headers=key)
+    with app.extensions["backstride"].session_factory() as session:
+        session.execute(update(IdempotencyRecord).values(
+            expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        session.commit()
+    second = runner.post("/v1/shoes", json={"name": "Second"}, headers=key)
+    assert second.status_code == 201 and second.get_json()["id"] != first.get_json()["id"]
