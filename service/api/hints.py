@@ -2,7 +2,8 @@
 
 The database row is the work; a hint only saves the wait for the next sweep. So a hint that cannot
 be sent (the broker is down) is logged and dropped, never retried in a request: the sweep that beat
-runs every minute picks the work up (DESIGN: the API hands work to the workers by writing rows).
+runs every minute picks the work up (docs/design.md, "Principles": the API hands work to the
+workers by writing rows).
 """
 
 from __future__ import annotations

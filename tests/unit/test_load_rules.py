@@ -1,4 +1,4 @@
-"""Training-load rules against hand-computed vectors (DESIGN.md, "The rules")."""
+"""Training-load rules against hand-computed vectors (docs/design.md, "The rules")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shoe wear against hand-computed pairs (DESIGN.md, "Shoes")."""
+"""Shoe wear against hand-computed pairs (docs/design.md, "Shoe wear")."""
 
 from __future__ import annotations
 

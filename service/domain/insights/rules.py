@@ -130,7 +130,7 @@ def _worn_runs(runs: Sequence[RunFact], shoes: dict[uuid.UUID, ShoeFact]) -> set
 
 def by_spike(runs: Sequence[RunFact], earlier: Sequence[RunFact],
              pains: Sequence[PainFact]) -> Comparison:
-    """Runs more than 10 % longer than the longest of the 30 days before (DESIGN) or not."""
+    """Runs over 10 % longer than the 30 days' longest (docs/design.md, "Run spike") or not."""
     history = [load.Run(r.started_at, r.distance_m) for r in sorted(
         [*earlier, *runs], key=lambda r: r.started_at)]
     spikes, others = [], []

@@ -1,7 +1,7 @@
 """Pain triage: a tier and what to do, never a diagnosis. Pure functions on plain data.
 
-Tiers, most pressing first (DESIGN.md, "Pain triage"; see assess() for how review and the
-inflammatory screen share a place):
+Tiers, most pressing first (docs/design.md, "Pain triage"; see assess() for how review and
+the inflammatory screen share a place):
 - emergency (same day, emergency department): bladder or bowel change, saddle numbness, new sexual
   dysfunction, symptoms in both legs, progressive leg weakness or foot drop, gait disturbance,
   major trauma (NICE NG59; cauda equina pathways);

@@ -3,7 +3,7 @@
 The triage is stored on the check-in it was made for. The athlete's *active* tier is the tier of
 their latest pain check-in, so a newer check-in without the triggers clears it and deleting the
 latest one brings back the one before. While a tier is active, advice to run more and stretch
-reminders stop (DESIGN, "Pain triage").
+reminders stop (docs/design.md, "Pain triage").
 """
 
 from __future__ import annotations

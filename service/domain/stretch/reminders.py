@@ -1,10 +1,10 @@
 """Stretch reminders after runs: the sweep beat runs every minute.
 
-DESIGN (C): remind 10 minutes after a run ends if it arrived within 60 minutes of its end and no
-exercise check-in came after it; a run synced later gets one evening nudge before quiet hours, at
-most one a day; at most one reminder per run. Nothing while a pain triage tier is active (the latest
-pain check-in's; severity 7 or more is one of its triggers). The routine comes from the athlete's
-pain locations of the last 14 days.
+Conventions (C), docs/design.md, "Stretch reminders": remind 10 minutes after a run ends if it
+arrived within 60 minutes of its end and no exercise check-in came after it; a run synced later
+gets one evening nudge before quiet hours, at most one a day; at most one reminder per run.
+Nothing while a pain triage tier is active (the latest pain check-in's; severity 7 or more is one
+of its triggers). The routine comes from the athlete's pain locations of the last 14 days.
 """
 
 from __future__ import annotations
