@@ -27,6 +27,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import machine, scratch_database, sqlalchemy_url
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.db import make_engine, make_session_factory, migrate
 from service.domain.training import nightly
 from service.models import Account
@@ -96,7 +97,8 @@ def analyse_chunks(url: str, chunks: list[list]) -> tuple[int, nightly.Summary]:
     total = nightly.Summary()
     for chunk in chunks:
         with factory() as session:
-            total.add(nightly.analyse(session, chunk, DAY, NIGHT))
+            total.add(nightly.analyse(session, chunk, DAY, NIGHT,
+                                      weekly_threshold=WEEKLY_JUMP_THRESHOLD))
             session.commit()
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, total
 

@@ -40,6 +40,7 @@ from bench.harness import (
     sqlalchemy_url,
     wrk,
 )
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.db import make_engine, make_session_factory, migrate
 from service.domain.training import nightly
 
@@ -122,7 +123,8 @@ def seed(base: str, url: str, athletes: int, days: int) -> str:
     # The night just gone, as beat would have run it: run spikes and weekly jumps in the inbox.
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        nightly.analyse(session, athlete_ids, today - timedelta(days=1), datetime.now(UTC))
+        nightly.analyse(session, athlete_ids, today - timedelta(days=1), datetime.now(UTC),
+                        weekly_threshold=WEEKLY_JUMP_THRESHOLD)
         session.commit()
     # Planner statistics, as autovacuum would have them by now on a server that has been up.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

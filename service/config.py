@@ -16,6 +16,9 @@ from typing import TypeVar
 from limits import parse_many
 
 PREFIX = "BACKSTRIDE_"
+# The weekly increase that earns a caution, the one definition of it: every use case is handed
+# the setting (docs/design.md, "Weekly jump": Nielsen et al. 2014; 0.10 for the "10 % rule").
+WEEKLY_JUMP_THRESHOLD = 0.30
 T = TypeVar("T")
 
 
@@ -112,7 +115,8 @@ class Settings:
             nightly_chunk_size=reader.get("NIGHTLY_CHUNK_SIZE", _positive_int, 1000),
             dispatch_interval_s=reader.get("DISPATCH_INTERVAL_S", _positive_int, 900),
             reminder_interval_s=reader.get("REMINDER_INTERVAL_S", _positive_int, 60),
-            weekly_jump_threshold=reader.get("WEEKLY_JUMP_THRESHOLD", _fraction, 0.30),
+            weekly_jump_threshold=reader.get("WEEKLY_JUMP_THRESHOLD", _fraction,
+                                             WEEKLY_JUMP_THRESHOLD),
             webpush_hosts=reader.get("WEBPUSH_HOSTS", _host_list, WEBPUSH_HOSTS),
             expo_push_url=reader.get("EXPO_PUSH_URL", _url,
                                      "https://exp.host/--/api/v2/push/send"),

@@ -83,7 +83,8 @@ def demo_seed() -> None:
     current = Settings.from_env()
     with _session(current) as session:
         try:
-            seeded = stories.seed(session, make_hasher(current.password_profile), utcnow())
+            seeded = stories.seed(session, make_hasher(current.password_profile), utcnow(),
+                                  weekly_threshold=current.weekly_jump_threshold)
         except stories.DemoExists as error:
             raise click.ClickException(str(error)) from None
         session.commit()

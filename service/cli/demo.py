@@ -37,7 +37,8 @@ class Seeded:
     notifications: dict[str, int]
 
 
-def seed(session: Session, hasher: PasswordHasher, now: datetime) -> Seeded:
+def seed(session: Session, hasher: PasswordHasher, now: datetime, *,
+         weekly_threshold: float) -> Seeded:
     """Write the demo accounts once; a second seed finds them and refuses (DemoExists)."""
     if session.scalar(select(Account.id).where(Account.email == f"coach@{DOMAIN}")):
         raise DemoExists(f"coach@{DOMAIN} exists: the demo is already seeded")
@@ -54,7 +55,7 @@ def seed(session: Session, hasher: PasswordHasher, now: datetime) -> Seeded:
     written = nightly.Summary()
     for back in range(6, 0, -1):  # the last week's nights, as the nightly job would have run
         written.add(nightly.analyse(session, ids, today - timedelta(days=back), now,
-                                    source="demo", force=True))
+                                    weekly_threshold=weekly_threshold, source="demo", force=True))
     return Seeded(coach.email, stories, dict(written.notifications))
 
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from service.api import create_app
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.domain.data import imports
 from service.domain.stretch import reminders
 from service.models import Checkin, Import, ImportedFile, ImportUpload, Notification
@@ -37,7 +38,8 @@ def work(app, import_id=None, **options):
             select(Import.id).where(Import.status == "queued")).all()
         for ident in ids:
             imports.process(session, uuid.UUID(str(ident)), checkpoint=session.commit,
-                            max_file_bytes=settings.import_max_bytes, **options)
+                            max_file_bytes=settings.import_max_bytes,
+                            weekly_threshold=settings.weekly_jump_threshold, **options)
 
 
 def imported(app, runner, name, content):
@@ -330,7 +332,7 @@ def test_a_worker_killed_halfway_leaves_whole_files_and_the_rerun_doubles_nothin
 
         with pytest.raises(Killed):
             imports.process(session, uuid.UUID(queued["id"]), checkpoint=commit_then_die,
-                            max_file_bytes=10**6)
+                            max_file_bytes=10**6, weekly_threshold=WEEKLY_JUMP_THRESHOLD)
     halfway = sam.get(f"/v1/imports/{queued['id']}").get_json()
     assert (halfway["status"], halfway["progress"]["files_done"]) == ("running", 2)
 

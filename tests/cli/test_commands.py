@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from service.cli.main import cli
 from service.clock import utcnow
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.db import make_engine, make_session_factory
 from service.domain.coaching import roster
 from service.domain.pain import tiers as pain
@@ -50,7 +51,8 @@ def test_demo_seed_tells_every_story_once(database, tmp_path):
     assert "run_spike" in result.output and "shoe_replace 1" in result.output
     with session_on(database) as session:
         coach = session.scalar(select(Account).where(Account.email.like("coach@%")))
-        entries = {e.email.split("@")[0]: e for e in roster.roster(session, coach, utcnow())}
+        entries = {e.email.split("@")[0]: e for e in roster.roster(
+            session, coach, utcnow(), weekly_threshold=WEEKLY_JUMP_THRESHOLD)}
         assert set(entries) == {"beginner", "marathoner", "oldshoes", "morning"}
         assert entries["morning"].triage_tier == "inflammatory_screen"
         assert entries["oldshoes"].shoes_needing_attention[0].status == "replace"

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.domain.data import imports
 from service.domain.notify import deliveries
 from service.domain.training import nightly
@@ -78,9 +79,10 @@ def live(app, client) -> Life:
     with state.session_factory() as session:
         (import_id,) = session.query(Import.id).filter(
             Import.athlete_id == uuid.UUID(sam.profile["id"])).one()
-        imports.process(session, import_id, checkpoint=session.commit, max_file_bytes=10**6)
+        imports.process(session, import_id, checkpoint=session.commit, max_file_bytes=10**6,
+                        weekly_threshold=WEEKLY_JUMP_THRESHOLD)
         nightly.analyse(session, [uuid.UUID(sam.profile["id"])], (now - timedelta(days=1)).date(),
-                        now)
+                        now, weekly_threshold=WEEKLY_JUMP_THRESHOLD)
         deliveries.plan(session, now + timedelta(days=1), ["expo"])
         session.commit()
     return Life(sam, kim, ana, personal_token, sam.profile["id"])

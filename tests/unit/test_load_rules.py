@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.domain.training.rules import (
     Run,
     Spike,
@@ -65,21 +66,27 @@ def days(*blocks):
     return [metres for count, metres in blocks for _ in range(count)]
 
 
+def weekly(series, history_days):
+    """The weekly change at the default threshold (service.config.WEEKLY_JUMP_THRESHOLD)."""
+    return weekly_change(series, history_days, threshold=WEEKLY_JUMP_THRESHOLD)
+
+
 def test_weekly_jump_over_30_percent_is_a_caution():
-    jump = weekly_change(days((7, 1000), (7, 1301)), history_days=14)
+    jump = weekly(days((7, 1000), (7, 1301)), history_days=14)
     assert jump.caution and jump.last_7_days_m == 9107 and jump.previous_7_days_m == 7000
-    assert not weekly_change(days((7, 1000), (7, 1300)), history_days=14).caution, "30 % exactly"
+    assert not weekly(days((7, 1000), (7, 1300)), history_days=14).caution, "30 % exactly"
 
 
 def test_weekly_jump_needs_14_days_and_5_km_the_week_before():
-    assert not weekly_change(days((7, 1000), (7, 2000)), history_days=13).caution
-    assert not weekly_change(days((7, 700), (7, 2000)), history_days=30).caution, "4.9 km before"
-    assert weekly_change(days((7, 715), (7, 2000)), history_days=30).caution, "5.0 km before"
+    assert not weekly(days((7, 1000), (7, 2000)), history_days=13).caution
+    assert not weekly(days((7, 700), (7, 2000)), history_days=30).caution, "4.9 km before"
+    assert weekly(days((7, 715), (7, 2000)), history_days=30).caution, "5.0 km before"
 
 
 def test_the_ten_percent_rule_is_a_setting_not_the_default():
     series = days((7, 1000), (7, 1200))
-    assert not weekly_change(series, 14).caution
+    assert WEEKLY_JUMP_THRESHOLD == 0.30
+    assert not weekly(series, 14).caution
     assert weekly_change(series, 14, threshold=0.10).caution
 
 

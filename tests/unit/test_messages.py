@@ -42,7 +42,7 @@ def test_a_spike_message_names_the_numbers_the_source_and_the_next_step(units):
 
 
 def test_a_weekly_message_names_both_weeks_and_the_threshold():
-    change = load.weekly_change([2000] * 7 + [3000] * 7, history_days=30)
+    change = load.weekly_change([2000] * 7 + [3000] * 7, history_days=30, threshold=0.30)
     title, body, data = training_messages.weekly_jump(change, RUN_DAY, "km", 0.30)
     assert "21.0 km" in body and "14.0 km" in body and "50% more" in body and "30%" in body
     assert "Nielsen" in body and "Consider" in body

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from service.cli.main import cli
+from service.config import WEEKLY_JUMP_THRESHOLD
 from service.db import make_engine, make_session_factory
 from service.domain.training import nightly
 from service.domain.training.rules import Run, Spike, assess_run
@@ -23,6 +25,7 @@ from tests.support.nightly_stories import log_runs, log_runs_at, runner, steady_
 DAY = date(2026, 3, 10)  # a Tuesday
 # 03:30 in London on the 11th: the night after DAY has passed.
 NIGHT = datetime(2026, 3, 11, 3, 30, tzinfo=UTC)
+analyse = partial(nightly.analyse, weekly_threshold=WEEKLY_JUMP_THRESHOLD)
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def test_a_long_run_after_a_steady_month_is_a_spike_warning_delivered_after_quie
     log_runs(session, sam, [*steady_month(DAY, 10_000), (DAY, 14_500)])
     session.commit()
 
-    summary = nightly.analyse(session, [sam.id], DAY, NIGHT)
+    summary = analyse(session, [sam.id], DAY, NIGHT)
     session.commit()
 
     (warning,) = notes(session)
@@ -61,10 +64,10 @@ def test_running_the_night_twice_writes_nothing_more(session):
     log_runs(session, sam, [*steady_month(DAY, 10_000), (DAY, 14_500)])
     session.commit()
 
-    nightly.analyse(session, [sam.id], DAY, NIGHT)
+    analyse(session, [sam.id], DAY, NIGHT)
     session.commit()
-    again = nightly.analyse(session, [sam.id], DAY, NIGHT + timedelta(minutes=15))
-    forced = nightly.analyse(session, [sam.id], DAY, NIGHT + timedelta(minutes=30), force=True)
+    again = analyse(session, [sam.id], DAY, NIGHT + timedelta(minutes=15))
+    forced = analyse(session, [sam.id], DAY, NIGHT + timedelta(minutes=30), force=True)
     session.commit()
 
     assert again.athletes == 0, "already analysed: skipped"
@@ -76,7 +79,7 @@ def test_a_runner_in_miles_reads_miles(session):
     pat = runner(session, "pat@example.org", timezone="America/Los_Angeles", units="mi")
     log_runs(session, pat, [*steady_month(DAY, 8047), (DAY, 16_093)])
     session.commit()
-    nightly.analyse(session, [pat.id], DAY, datetime(2026, 3, 11, 11, 0, tzinfo=UTC))
+    analyse(session, [pat.id], DAY, datetime(2026, 3, 11, 11, 0, tzinfo=UTC))
     session.commit()
     spike, week = notes(session)  # 20 miles after 15 is a weekly caution too
     assert "10.0 mi" in spike.body and "5.0 mi" in spike.body
@@ -91,7 +94,7 @@ def test_a_big_week_after_a_steady_one_is_a_weekly_caution(session):
     weeks += [(DAY - timedelta(days=d), 5000) for d in (6, 5, 4, 3, 1, 0)]
     log_runs(session, ali, weeks)
     session.commit()
-    nightly.analyse(session, [ali.id], DAY, NIGHT)
+    analyse(session, [ali.id], DAY, NIGHT)
     session.commit()
     (warning,) = notes(session)
     assert warning.kind == "weekly_jump"
@@ -104,7 +107,7 @@ def test_no_runs_no_warning_no_error(session):
     first_run = runner(session, "first@example.org")
     log_runs(session, first_run, [(DAY, 21_000)])
     session.commit()
-    summary = nightly.analyse(session, [new.id, first_run.id], DAY, NIGHT)
+    summary = analyse(session, [new.id, first_run.id], DAY, NIGHT)
     session.commit()
     assert summary.athletes == 2 and notes(session) == []
 
@@ -121,7 +124,7 @@ def test_due_athletes_are_those_past_their_local_night(session):
         date(2026, 3, 10): {london.id, auckland.id},  # 03:30 and 16:30 on the 11th
         date(2026, 3, 9): {la.id},  # 20:30 on the 10th: the 9th is the last night that ended
     }
-    nightly.analyse(session, [london.id], date(2026, 3, 10), at)
+    analyse(session, [london.id], date(2026, 3, 10), at)
     session.commit()
     assert london.id not in nightly.due(session, at, 3).get(date(2026, 3, 10), [])
 
@@ -167,7 +170,7 @@ def test_the_nightly_sql_agrees_with_the_spike_rule(session, earlier, today):
                                          for start, (_, _, metres) in zip(starts, runs,
                                                                           strict=True)])
     session.commit()
-    nightly.analyse(session, [athlete.id], DAY, NIGHT)
+    analyse(session, [athlete.id], DAY, NIGHT)
     session.commit()
 
     history = sorted(zip(starts, [m for _, _, m in runs], ids, strict=True))
@@ -205,10 +208,10 @@ def test_shoe_nudges_come_once_per_pair_and_stage(session):
         session.execute(update(Checkin).where(Checkin.id == run_id).values(shoe_id=worn.id))
     session.commit()
 
-    nightly.analyse(session, [sam.id], DAY, NIGHT)
+    analyse(session, [sam.id], DAY, NIGHT)
     session.commit()
-    nightly.analyse(session, [sam.id], DAY, NIGHT + timedelta(hours=1), force=True)
-    nightly.analyse(session, [sam.id], DAY + timedelta(days=1), NIGHT + timedelta(days=1))
+    analyse(session, [sam.id], DAY, NIGHT + timedelta(hours=1), force=True)
+    analyse(session, [sam.id], DAY + timedelta(days=1), NIGHT + timedelta(days=1))
     session.commit()
 
     kinds = sorted((n.kind, n.data.get("shoe_id")) for n in notes(session, sam)
@@ -233,7 +236,7 @@ def test_a_pair_at_the_plan_stage_names_its_forecast_date(session):
         session.execute(update(Checkin).where(Checkin.id == run_id)
                         .values(shoe_id=pair.id if index % 2 else other.id))
     session.commit()
-    nightly.analyse(session, [pat.id], DAY, NIGHT)
+    analyse(session, [pat.id], DAY, NIGHT)
     session.commit()
     by_kind = {n.kind: n for n in notes(session, pat)}
     plan = by_kind["shoe_plan"]
@@ -248,13 +251,13 @@ def test_a_run_synced_after_its_night_was_analysed_is_still_checked(session):
     sam = runner(session, "late@example.org")
     log_runs(session, sam, steady_month(DAY, 10_000))
     session.commit()
-    nightly.analyse(session, [sam.id], DAY, NIGHT)  # the night passes with no long run yet
+    analyse(session, [sam.id], DAY, NIGHT)  # the night passes with no long run yet
     session.commit()
     (late_run,) = log_runs(session, sam, [(DAY, 16_000)])  # the phone syncs it next morning
     session.commit()
 
-    nightly.analyse(session, [sam.id], DAY + timedelta(days=1), NIGHT + timedelta(days=1))
-    nightly.analyse(session, [sam.id], DAY + timedelta(days=2), NIGHT + timedelta(days=2))
+    analyse(session, [sam.id], DAY + timedelta(days=1), NIGHT + timedelta(days=1))
+    analyse(session, [sam.id], DAY + timedelta(days=2), NIGHT + timedelta(days=2))
     session.commit()
 
     spikes = [n.dedupe_key for n in notes(session, sam) if n.kind == "run_spike"]

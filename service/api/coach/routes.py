@@ -2,7 +2,8 @@
 
 Every athlete read goes through `coaching.athlete_for_coach` (or `visible_kinds`), which answers
 404 for an athlete not linked and for a scope not granted alike, and is written to the athlete's
-access log in the same transaction.
+access log in the same transaction. So none of these GETs is marked `read_only`: each needs the
+request's writing session (service.api.context.db), whose one transaction holds read and log.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Roster(MethodView):
         """
         coach = current_account()
         entries = roster.roster(db(), coach, now(), args["sort"],
-                                state().settings.weekly_jump_threshold)
+                                weekly_threshold=state().settings.weekly_jump_threshold)
         coaching.log_reads(db(), coach, [e.athlete_id for e in entries], "roster", now())
         commit()
         return {"items": entries}

@@ -59,8 +59,8 @@ class RosterEntry:
     attention: list[str] = field(default_factory=list)
 
 
-def roster(session: Session, coach: Account, now: datetime, sort: str = "risk",
-           weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD) -> list[RosterEntry]:
+def roster(session: Session, coach: Account, now: datetime, sort: str = "risk", *,
+           weekly_threshold: float) -> list[RosterEntry]:
     links = session.execute(
         select(CoachLink, Account).join(Account, Account.id == CoachLink.athlete_id)
         .where(CoachLink.coach_id == coach.id, CoachLink.revoked_at.is_(None))).all()

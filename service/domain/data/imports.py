@@ -34,7 +34,6 @@ from service.domain.checkins import writes as checkin_writes
 from service.domain.data import activity_files
 from service.domain.errors import Gone, Invalid, NotFound
 from service.domain.training import nightly
-from service.domain.training import rules as load
 from service.models import Account, Checkin, Import, ImportedFile, ImportUpload, NightlyState
 from service.models.imports import DONE, FAILED, QUEUED, RUNNING
 
@@ -117,7 +116,7 @@ class _FileResult:
 
 def process(session: Session, import_id: uuid.UUID, *, checkpoint: Callable[[], None],
             max_file_bytes: int, clock: Callable[[], datetime] = utcnow,
-            weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD) -> Import | None:
+            weekly_threshold: float) -> Import | None:
     """Read an upload into check-ins; None when there is nothing (more) to do.
 
     `checkpoint` ends a unit of work (the worker commits): after the claim, after each file and
@@ -155,7 +154,7 @@ def process(session: Session, import_id: uuid.UUID, *, checkpoint: Callable[[], 
 
 
 def reanalyse(session: Session, athlete: Account, now: datetime,
-              weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD) -> None:
+              weekly_threshold: float) -> None:
     """Run the nightly analysis for the athlete's last whole local day, with the new history.
 
     That checks the runs of the last 7 local days (the day and the late-sync window) for spikes

@@ -82,7 +82,7 @@ def chunks(ids: Sequence[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
 
 
 def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: datetime, *,
-            weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD, source: str = "nightly",
+            weekly_threshold: float, source: str = "nightly",
             force: bool = False) -> Summary:
     """Analyse each athlete's days not yet analysed, up to `day` (all of `day` with `force`)."""
     summary = Summary()

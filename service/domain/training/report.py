@@ -50,7 +50,7 @@ class LoadReport:
 
 
 def report(session: Session, athlete: Account, as_of: date, today: date,
-           weekly_threshold: float = load.WEEKLY_JUMP_THRESHOLD, *, with_pain: bool = True
+           weekly_threshold: float, *, with_pain: bool = True
            ) -> LoadReport:
     """The load report as of a day. `with_pain=False` is for a coach not granted pain: a
     triage tier still withholds the longest advisable run (no one should be told to run more),

@@ -24,7 +24,6 @@ from itertools import pairwise
 SPIKE_WINDOW = timedelta(days=30)
 FALLBACK_WINDOW = timedelta(days=90)
 ADVISABLE_PERCENT = 110
-WEEKLY_JUMP_THRESHOLD = 0.30
 WEEKLY_MIN_PREVIOUS_M = 5000
 WEEKLY_MIN_HISTORY_DAYS = 14
 ACWR_MIN_DAYS = 28
@@ -117,7 +116,7 @@ class WeeklyChange:
 
 
 def weekly_change(daily_m: Sequence[int], history_days: int,
-                  threshold: float = WEEKLY_JUMP_THRESHOLD) -> WeeklyChange:
+                  threshold: float) -> WeeklyChange:
     """W0 = the last 7 days of `daily_m` (oldest first, ending today), W1 = the 7 before."""
     w0 = sum(daily_m[-7:])
     w1 = sum(daily_m[-14:-7])
