@@ -19,9 +19,10 @@ from service.models import Account, Notification, PersonalAccessToken
 from tests.conftest import SECRET
 
 
-def run_cli(database, tmp_path, *args: str, input: str | None = None):
+def run_cli(database, tmp_path, *args: str, input: str | None = None, **settings: str):
     env = {"BACKSTRIDE_DATABASE_URL": database.url, "BACKSTRIDE_DATA_DIR": str(tmp_path),
-           "BACKSTRIDE_SECRET_KEY": SECRET, "BACKSTRIDE_PASSWORD_PROFILE": "cheapest"}
+           "BACKSTRIDE_SECRET_KEY": SECRET, "BACKSTRIDE_PASSWORD_PROFILE": "cheapest",
+           **{f"BACKSTRIDE_{name.upper()}": value for name, value in settings.items()}}
     return CliRunner().invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
 
 
@@ -65,6 +66,17 @@ def test_demo_seed_tells_every_story_once(database, tmp_path):
     assert again.exit_code == 1 and "already seeded" in again.output
     with session_on(database) as session:
         assert session.scalar(select(func.count()).select_from(Notification)) == notes
+
+
+def test_demo_seed_judges_weekly_jumps_by_the_deployment_threshold(database, tmp_path):
+    """`demo seed` runs the nightly analysis as beat would, with the deployment's setting."""
+    result = run_cli(database, tmp_path, "demo", "seed", weekly_jump_threshold="0.10")
+    assert result.exit_code == 0, result.output
+    with session_on(database) as session:
+        jumps = session.scalars(select(Notification.data).where(
+            Notification.kind == "weekly_jump")).all()
+    assert jumps and {data["threshold_percent"] for data in jumps} == {10}
+    assert len(jumps) > 4, "the 30 % default writes 4 weekly jumps for the demo athletes"
 
 
 def test_jobs_run_by_hand_report_what_they_did(database, tmp_path):
