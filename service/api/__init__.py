@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import limits, observe
+from service.api import compression, limits, observe
 from service.api.auth.routes import blp as auth_blp
 from service.api.checkins.routes import blp as checkins_blp
 from service.api.coach.routes import blp as coach_blp
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(close_db)
     observe.install(app)  # first, so its after_request runs last and sees the final status
     app.after_request(_response_headers)
+    compression.init_app(app)  # after: it runs before _response_headers sees the final ETag
 
     api = Api(app)
     limits.init_app(app, settings)
