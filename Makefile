@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: install run test lint openapi migrate bench-checkins bench-nightly bench-roster bench-load \
-	clean
+	bench-wire clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench-roster: install  ## the coach's roster (50 athletes, 120 days) vs a minima
 bench-load: install  ## 60 s of PUT /v1/checkins/{id} at 80 % of the measured maximum, RSS sampled
 	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
 	$(BIN)/python bench/load.py --probe-seconds 10 --seconds 60 --share 0.8
+
+bench-wire: install  ## bytes on the wire: spec, sync page and export, plain and compressed
+	$(BIN)/python bench/wire.py --rounds 3
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
