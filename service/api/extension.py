@@ -5,7 +5,9 @@
 - `Blueprint.operation(id)` gives each operation the explicit, stable operationId that generated
   clients name their methods after, and documents its 429 (service.api.limits);
 - `Blueprint.if_match()` / `if_none_match()` document conditional requests;
-- `Blueprint.arguments()` documents the 400 a request body that is not JSON gets.
+- `Blueprint.arguments()` documents the 400 a request body that is not JSON gets;
+- `Blueprint.read_only()` marks a view that only reads, for the read-only session
+  (service.api.context.db).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.api import idempotency, limits, problems
+from service.api import context, idempotency, limits, problems
 from service.api.security import authenticate
 from service.domain.errors import DomainError
 
@@ -87,6 +89,19 @@ class Blueprint(flask_smorest.Blueprint):
             wrapper = self.doc(security=[{BEARER: []}], **{"x-required-scope": scope})(wrapper)
             wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
             return self.alt_response(403, response="FORBIDDEN")(wrapper)
+
+        return decorator
+
+    def read_only(self) -> Callable:
+        """Mark a view that never writes, so it runs on the read-only session.
+
+        Unmarked views get the writing session, so forgetting this costs a little speed, never a
+        write outside a transaction. Do not mark a read that writes as a side effect (a coach's
+        read and its access log): the read-only session refuses writes, and `commit()` with it.
+        """
+        def decorator(view: Callable) -> Callable:
+            setattr(view, context.READ_ONLY, True)
+            return view
 
         return decorator
 

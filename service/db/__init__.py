@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITES = "backstride_writes"
@@ -61,13 +61,35 @@ def commit_without_waiting_for_disk(session: Session) -> None:
     session.commit()
 
 
+class ReadOnlySessionError(RuntimeError):
+    """A session made with `writes=False` was asked to write."""
+
+
 def make_session_factory(engine: Engine, *, writes: bool = True) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit, so a view can return what it saved.
 
-    `writes=False` is for read-only work (GET requests): on SQLite it does not take the write
-    lock, and on PostgreSQL it runs in autocommit, sparing the BEGIN and ROLLBACK round trips.
+    `writes=False` is for read-only work (views marked read-only): on SQLite it does not take the
+    write lock, and on PostgreSQL it runs in autocommit, sparing the BEGIN and ROLLBACK round
+    trips. Such a session refuses to flush changes or run an INSERT, UPDATE or DELETE construct:
+    in autocommit each would stick on its own, outside any unit of work, and on SQLite a read
+    transaction that turns into a write can fail with SQLITE_BUSY.
     """
     options: dict[str, Any] = {WRITES: writes}
     if not writes and engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
-    return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+    factory = sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+    if not writes:
+        event.listen(factory, "before_flush", _refuse_flush)
+        event.listen(factory, "do_orm_execute", _refuse_dml)
+    return factory
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        raise ReadOnlySessionError("A read-only session was asked to write (flush).")
+
+
+def _refuse_dml(execute_state: ORMExecuteState) -> None:
+    if execute_state.is_insert or execute_state.is_update or execute_state.is_delete:
+        raise ReadOnlySessionError("A read-only session was asked to write "
+                                   f"({type(execute_state.statement).__name__}).")

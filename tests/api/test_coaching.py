@@ -6,11 +6,21 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event
 
+from service.api import BLUEPRINTS
+from service.api.context import READ_ONLY, reads_only, view_function
+from service.db import WRITES
 from tests.support.runners import assert_problem, pain, run, sign_up
 
 ALL = ["load", "notifications", "pain", "runs", "shoes"]
+# Every coach read, each written to the athlete's access log: they need the writing session.
+COACH_READS = {"/v1/coach/athletes": "roster",
+               "/v1/coach/athletes/{id}/checkins": "checkins",
+               "/v1/coach/athletes/{id}/load": "load",
+               "/v1/coach/athletes/{id}/shoes": "shoes",
+               "/v1/coach/athletes/{id}/notifications": "notifications"}
 
 
 def ago(**delta: float) -> str:
@@ -200,3 +210,74 @@ def test_a_coach_not_granted_pain_learns_nothing_of_it_through_load_or_notificat
     assert shared["advice_paused"]["tier"] == "emergency"
     assert any(n["kind"] == "pain_emergency" for n in coach_with_pain.get(
         f"/v1/coach/athletes/{ana_id}/notifications").get_json()["items"])
+
+
+def rules_and_methods(app):
+    """Every (method, rule, view function) of the API's own blueprints (not the docs)."""
+    ours = {blueprint.name for blueprint in BLUEPRINTS}
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.partition(".")[0] not in ours:
+                continue
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule.rule, view_function(rule.endpoint, method)
+
+
+def test_views_that_write_are_never_on_the_read_only_session(app):
+    """Marking a coach read read_only would put its access log outside the read's transaction."""
+    views = list(rules_and_methods(app))
+    coach_reads = {rule.replace("<uuid:athlete_id>", "{id}") for method, rule, _ in views
+                   if method == "GET" and rule.startswith("/v1/coach/")}
+    assert coach_reads == set(COACH_READS)
+    for method, rule, view in views:
+        writes = method != "GET" or rule.startswith("/v1/coach/")
+        if writes:
+            assert not reads_only(view), f"{method} {rule} writes: it must not be read_only"
+        else:
+            assert reads_only(view), (f"{method} {rule}: mark it @blp.read_only() if it only "
+                                      "reads, or name it here if it writes")
+
+
+@pytest.mark.parametrize("path", COACH_READS)
+def test_a_coach_read_and_its_access_log_entry_are_one_transaction(app, client, path):
+    coach, ana = sign_up(client), sign_up(client)
+    ana_id = link(coach, ana)
+    engine = app.extensions["backstride"].engine
+    executed, committed = [], []
+
+    def on_execute(connection, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):  # SQLite's, sent as the transaction begins
+            return
+        executed.append((statement, connection.get_execution_options().get(WRITES, False),
+                         connection.get_transaction()))
+
+    def on_commit(connection):
+        committed.append(connection.get_transaction())
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        response = coach.get(path.format(id=ana_id))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+
+    assert response.status_code == 200, response.get_json()
+    (log_write,) = [e for e in executed if "INSERT INTO access_log" in e[0]]
+    transaction = log_write[2]
+    assert transaction is not None and transaction in committed
+    assert all(writes for _, writes, _ in executed), "the whole request on the writing session"
+    assert {t for _, _, t in executed} == {transaction}, "the read and the log: one transaction"
+    log = ana.get("/v1/me/access-log").get_json()["items"]
+    assert [entry["resource"] for entry in log] == [COACH_READS[path]]
+
+
+def test_a_coach_read_marked_read_only_by_mistake_fails_instead_of_logging_outside(
+        app, client, monkeypatch):
+    coach, ana = sign_up(client), sign_up(client)
+    link(coach, ana)
+    with app.test_request_context():
+        roster = view_function("coach.Roster", "GET")
+    monkeypatch.setattr(roster, READ_ONLY, True, raising=False)
+
+    assert_problem(coach.get("/v1/coach/athletes"), 500)

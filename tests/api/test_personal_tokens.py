@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import event, update
 
 from service.clock import utcnow
+from service.db import WRITES
 from service.models import PersonalAccessToken
 from tests.support.runners import assert_problem, sign_up
 
@@ -50,6 +52,41 @@ def test_using_a_token_records_when(client, app):
     created = make_token(runner)
     assert created["last_used_at"] is None
     client.get("/v1/me", headers=with_token(created["token"]))
+    assert runner.get("/v1/me/tokens").get_json()["items"][0]["last_used_at"] is not None
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/v1/me", None),  # read-only: its own short writing session
+    ("PATCH", "/v1/me", {"units": "mi"}),  # writing: the request's session
+    ("GET", "/v1/coach/athletes", None),  # a read that writes its access log
+])
+def test_a_tokens_use_is_recorded_on_a_writing_session_and_committed(client, app, method, path,
+                                                                      body):
+    runner = sign_up(client)
+    created = make_token(runner, scopes=["profile:read", "profile:write", "coach:read"])
+    engine = app.extensions["backstride"].engine
+    touches, committed = [], []
+
+    def on_execute(connection, _cursor, statement, *_args):
+        if statement.startswith("UPDATE personal_access_tokens"):
+            touches.append((connection.get_execution_options().get(WRITES, False),
+                            connection.get_transaction()))
+
+    def on_commit(connection):
+        committed.append(connection.get_transaction())
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    try:
+        answers = [client.open(path, method=method, json=body,
+                               headers=with_token(created["token"])) for _ in range(2)]
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "commit", on_commit)
+
+    assert [a.status_code for a in answers] == [200, 200], answers[0].get_json()
+    ((writes, transaction),) = touches  # the second use, within the minute, writes nothing
+    assert writes and transaction in committed
     assert runner.get("/v1/me/tokens").get_json()["items"][0]["last_used_at"] is not None
 
 

@@ -46,6 +46,7 @@ def tagged(checkin: Checkin, status: int = 200):
 @blp.route("")
 class Checkins(MethodView):
     @blp.operation("listCheckins")
+    @blp.read_only()
     @blp.auth_required(scopes.CHECKINS_READ)
     @blp.arguments(CheckinQuerySchema, location="query")
     @blp.response(200, CheckinPageSchema)
@@ -72,6 +73,7 @@ class Checkins(MethodView):
 @blp.route("/<uuid:checkin_id>")
 class CheckinById(MethodView):
     @blp.operation("getCheckin")
+    @blp.read_only()
     @blp.auth_required(scopes.CHECKINS_READ)
     @blp.if_none_match()
     @blp.response(200, CheckinSchema)

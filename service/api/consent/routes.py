@@ -34,6 +34,7 @@ def link_answer(link, coach) -> dict:
 @blp.route("/coaches")
 class Coaches(MethodView):
     @blp.operation("listMyCoaches")
+    @blp.read_only()
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.response(200, CoachListSchema)
     def get(self):
@@ -89,6 +90,7 @@ class CoachById(MethodView):
 @blp.route("/access-log")
 class AccessLog(MethodView):
     @blp.operation("listAccessLog")
+    @blp.read_only()
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema(AccessLogEntrySchema))

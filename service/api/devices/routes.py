@@ -21,6 +21,7 @@ blp = Blueprint("devices", __name__, url_prefix="/v1/devices",
 @blp.route("")
 class Devices(MethodView):
     @blp.operation("listDevices")
+    @blp.read_only()
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.response(200, DeviceListSchema)
     def get(self):

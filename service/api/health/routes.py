@@ -21,6 +21,7 @@ class HealthSchema(Schema):
 @blp.route("/healthz")
 class Liveness(MethodView):
     @blp.operation("getLiveness")
+    @blp.read_only()
     @blp.response(200, HealthSchema)
     def get(self):
         """Is the process alive
@@ -33,6 +34,7 @@ class Liveness(MethodView):
 @blp.route("/readyz")
 class Readiness(MethodView):
     @blp.operation("getReadiness")
+    @blp.read_only()
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self):

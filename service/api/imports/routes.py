@@ -70,6 +70,7 @@ class Imports(MethodView):
         return job, 202, {"Location": location}
 
     @blp.operation("listImports")
+    @blp.read_only()
     @blp.auth_required(scopes.CHECKINS_READ)
     @blp.arguments(ImportListArgsSchema, location="query")
     @blp.response(200, page_schema(ImportSchema))
@@ -85,6 +86,7 @@ class Imports(MethodView):
 @blp.route("/<uuid:import_id>")
 class ImportById(MethodView):
     @blp.operation("getImport")
+    @blp.read_only()
     @blp.auth_required(scopes.CHECKINS_READ)
     @blp.response(200, ImportSchema)
     @blp.alt_response(404, response="NOT_FOUND")

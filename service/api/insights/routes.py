@@ -20,6 +20,7 @@ blp = Blueprint("insights", __name__, url_prefix="/v1/me/insights",
 @blp.route("")
 class Insights(MethodView):
     @blp.operation("getInsights")
+    @blp.read_only()
     @blp.auth_required(scopes.CHECKINS_READ)
     @blp.response(200, InsightsSchema)
     def get(self):

@@ -19,6 +19,7 @@ blp = Blueprint("load", __name__, url_prefix="/v1/me/load", description="Your tr
 @blp.route("")
 class Load(MethodView):
     @blp.operation("getLoad")
+    @blp.read_only()
     @blp.auth_required(scopes.LOAD_READ)
     @blp.arguments(LoadArgsSchema, location="query")
     @blp.response(200, LoadSchema)

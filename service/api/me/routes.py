@@ -34,6 +34,7 @@ blp = Blueprint("me", __name__, url_prefix="/v1/me", description="Your profile a
 @blp.route("")
 class Profile(MethodView):
     @blp.operation("getProfile")
+    @blp.read_only()
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.if_none_match()
     @blp.response(200, ProfileSchema)
@@ -76,6 +77,7 @@ class Profile(MethodView):
 @blp.route("/export")
 class Export(MethodView):
     @blp.operation("exportAccount")
+    @blp.read_only()
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.response(200, ExportSchema)
@@ -111,6 +113,7 @@ def _chunks(handle, size: int = 64 * 1024):
 @blp.route("/tokens")
 class PersonalTokens(MethodView):
     @blp.operation("listPersonalTokens")
+    @blp.read_only()
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, page_schema(PersonalTokenSchema))

@@ -23,6 +23,7 @@ blp = Blueprint("notifications", __name__, url_prefix="/v1/notifications",
 @blp.route("")
 class Inbox(MethodView):
     @blp.operation("listNotifications")
+    @blp.read_only()
     @blp.auth_required(scopes.NOTIFICATIONS_READ)
     @blp.arguments(InboxArgsSchema, location="query")
     @blp.response(200, page_schema(NotificationSchema))

@@ -21,6 +21,7 @@ blp = Blueprint("routines", __name__, url_prefix="/v1/routines",
 @blp.route("")
 class Routines(MethodView):
     @blp.operation("listRoutines")
+    @blp.read_only()
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.response(200, RoutineListSchema)
     def get(self):
@@ -34,6 +35,7 @@ class Routines(MethodView):
 @blp.route("/suggested")
 class SuggestedRoutine(MethodView):
     @blp.operation("getSuggestedRoutine")
+    @blp.read_only()
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.response(200, SuggestionSchema)
     def get(self):
@@ -49,6 +51,7 @@ class SuggestedRoutine(MethodView):
 @blp.route("/<string:routine_id>")
 class RoutineById(MethodView):
     @blp.operation("getRoutine")
+    @blp.read_only()
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.response(200, RoutineSchema)
     @blp.alt_response(404, response="NOT_FOUND")

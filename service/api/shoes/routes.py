@@ -42,6 +42,7 @@ def shown(shoe: Shoe, status: int = 200):
 @blp.route("")
 class Shoes(MethodView):
     @blp.operation("listShoes")
+    @blp.read_only()
     @blp.auth_required(scopes.SHOES_READ)
     @blp.arguments(ShoeListArgsSchema, location="query")
     @blp.response(200, page_schema(ShoeSchema))
@@ -76,6 +77,7 @@ class Shoes(MethodView):
 @blp.route("/<uuid:shoe_id>")
 class ShoeById(MethodView):
     @blp.operation("getShoe")
+    @blp.read_only()
     @blp.auth_required(scopes.SHOES_READ)
     @blp.if_none_match()
     @blp.response(200, ShoeSchema)

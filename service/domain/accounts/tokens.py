@@ -55,6 +55,8 @@ class Principal:
     scopes: frozenset[str]
     session_id: uuid.UUID | None = None
     personal_token_id: uuid.UUID | None = None
+    # A personal token whose last_used_at is older than LAST_USED_GRANULARITY: record this use.
+    last_used_due: bool = False
 
     def allows(self, scope: str) -> bool:
         if scope == scope_names.SESSION_ONLY:
@@ -248,7 +250,13 @@ def _authenticate_personal_token(session: Session, token: str, now: datetime) ->
     )
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise Unauthenticated("The personal access token is not valid, expired or revoked.")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY:
-        row.last_used_at = now  # the API commits this as its own small unit of work
-    return Principal(row.account, frozenset(row.scopes), personal_token_id=row.id)
+    due = row.last_used_at is None or now - row.last_used_at >= LAST_USED_GRANULARITY
+    return Principal(row.account, frozenset(row.scopes), personal_token_id=row.id,
+                     last_used_due=due)
+
+
+def record_personal_token_use(session: Session, token_id: uuid.UUID, now: datetime) -> None:
+    """Set the token's last_used_at (when `Principal.last_used_due`); the caller commits."""
+    session.execute(update(PersonalAccessToken).where(PersonalAccessToken.id == token_id)
+                    .values(last_used_at=now))
 
