@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from service.clock import utcnow
+from service.clock import rfc3339, utcnow
 from service.domain.accounts import rules as profile
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -48,7 +48,15 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-class Instant(fields.AwareDateTime):
+class UTCInstant(fields.AwareDateTime):
+    """An instant: read with any offset, written in UTC with "Z" (`service.clock.rfc3339`)."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any,
+                   **kwargs: Any) -> str | None:
+        return None if value is None else rfc3339(value)
+
+
+class Instant(UTCInstant):
     """An RFC 3339 time with an offset, between 1970 and 2100."""
 
     def __init__(self, **kwargs: Any) -> None:

@@ -50,7 +50,7 @@ def test_a_run_belongs_to_the_athletes_local_day(client):
     runner = sign_up(client, timezone="America/Los_Angeles")
     late_evening = put(runner, run("2026-03-01T23:30:00-08:00")).get_json()
     assert late_evening["local_date"] == "2026-03-01", "07:30 UTC next day is still Sunday in LA"
-    assert late_evening["started_at"] == "2026-03-02T07:30:00+00:00", "stored in UTC"
+    assert late_evening["started_at"] == "2026-03-02T07:30:00Z", "stored and written in UTC"
 
 
 def test_every_kind_is_recorded_with_its_own_fields(client):

@@ -76,7 +76,7 @@ def test_a_gpx_from_a_watch_becomes_a_run_with_its_start_duration_and_distance(a
     assert done["runs_created"] == 1 and done["files_failed"] == 0
     (the_run,) = runs_of(sam)
     assert done["files"][0]["checkin_ids"] == [the_run["id"]]
-    assert the_run["started_at"] == "2024-04-14T06:30:00+00:00"
+    assert the_run["started_at"] == "2024-04-14T06:30:00Z"
     assert the_run["local_date"] == "2024-04-14"
     assert the_run["duration_s"] == 3600, "ten steps of six minutes"
     expected_m = haversine_m(51.0, 51.1)  # 0.1 degree of latitude north, about 11.1 km
@@ -93,7 +93,7 @@ def test_a_fit_file_gives_the_watchs_own_time_distance_sport_and_surface(app, cl
     assert done["status"] == "done" and done["runs_created"] == 1, done
     (the_run,) = runs_of(sam)
     assert (the_run["started_at"], the_run["duration_s"], the_run["distance_m"]) == (
-        "2024-04-14T06:30:00+00:00", 3001, 10_012)
+        "2024-04-14T06:30:00Z", 3001, 10_012)
     assert (the_run["sport"], the_run["surface"]) == ("running", "trail")
 
 

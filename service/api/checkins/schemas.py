@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
-from service.api.fields import Instant
+from service.api.fields import Instant, UTCInstant
 from service.api.problems import ProblemSchema
 from service.clock import utcnow
 from service.domain.checkins import rules
@@ -113,8 +113,8 @@ class ShownTriage(fields.Nested):
 class CheckinSchema(Schema):
     id = fields.UUID(required=True)
     kind = fields.String(required=True, metadata={"enum": list(rules.KINDS)})
-    started_at = fields.AwareDateTime(allow_none=True, required=True)
-    recorded_at = fields.AwareDateTime(allow_none=True, required=True)
+    started_at = UTCInstant(allow_none=True, required=True)
+    recorded_at = UTCInstant(allow_none=True, required=True)
     local_date = fields.Date(required=True,
                              metadata={"description": "The day it belongs to, in your zone."})
     notes = fields.String(allow_none=True, required=True)
@@ -138,11 +138,11 @@ class CheckinSchema(Schema):
     focus = fields.String(allow_none=True, required=True)
     routine_ids = fields.List(fields.String(), allow_none=True, required=True)
     version = fields.Integer(required=True)
-    created_at = fields.AwareDateTime(required=True)
-    updated_at = fields.AwareDateTime(required=True)
+    created_at = UTCInstant(required=True)
+    updated_at = UTCInstant(required=True)
     deleted = fields.Boolean(required=True,
                              metadata={"description": "A tombstone in the `since` feed."})
-    deleted_at = fields.AwareDateTime(allow_none=True, required=True)
+    deleted_at = UTCInstant(allow_none=True, required=True)
 
 
 class UnvalidatedList(fields.List):

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.api.fields import Day, Instant
+from service.api.fields import Day, Instant, UTCInstant
 from service.domain.pain import rules as triage
 
 
@@ -8,7 +8,7 @@ class InviteSchema(Schema):
     code = fields.String(required=True, metadata={
         "description": "Give it to the athlete; it works once, for 7 days.",
         "example": "7KQ2M-XW9PD"})
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = UTCInstant(required=True)
 
 
 class ShoeAttentionSchema(Schema):
@@ -23,8 +23,8 @@ class RosterEntrySchema(Schema):
     email = fields.String(required=True)
     scopes = fields.List(fields.String(), required=True, metadata={
         "description": "What this athlete lets you see; fields outside it are null."})
-    linked_at = fields.AwareDateTime(required=True)
-    last_run_at = fields.AwareDateTime(allow_none=True, required=True,
+    linked_at = UTCInstant(required=True)
+    last_run_at = UTCInstant(allow_none=True, required=True,
                                        metadata={"description": "With `runs` or `load`."})
     last_7_days_m = fields.Integer(allow_none=True, required=True,
                                    metadata={"description": "With `load`."})

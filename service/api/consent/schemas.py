@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from service.api.fields import UTCInstant
 from service.domain.accounts import scopes
 
 GRANTS = fields.List(
@@ -25,8 +26,8 @@ class CoachSchema(Schema):
     display_name = fields.String(allow_none=True, required=True)
     email = fields.String(required=True)
     scopes = fields.List(fields.String(), required=True)
-    linked_at = fields.AwareDateTime(required=True)
-    updated_at = fields.AwareDateTime(required=True)
+    linked_at = UTCInstant(required=True)
+    updated_at = UTCInstant(required=True)
 
 
 class CoachListSchema(Schema):
@@ -40,4 +41,4 @@ class AccessLogEntrySchema(Schema):
         "description": "Display name or email; null if that account was deleted."})
     resource = fields.String(required=True, metadata={
         "enum": ["roster", "checkins", "load", "shoes", "notifications"]})
-    at = fields.AwareDateTime(required=True)
+    at = UTCInstant(required=True)

@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from service.api.fields import UTCInstant
 from service.models.device import KINDS
 
 
@@ -45,8 +46,8 @@ class DeviceSchema(Schema):
     hint = fields.String(required=True,
                          metadata={"description": "The push service, or a token's last digits."})
     label = fields.String(allow_none=True, required=True)
-    created_at = fields.AwareDateTime(required=True)
-    disabled_at = fields.AwareDateTime(allow_none=True, required=True)
+    created_at = UTCInstant(required=True)
+    disabled_at = UTCInstant(allow_none=True, required=True)
     disabled_reason = fields.String(allow_none=True, required=True)
 
 

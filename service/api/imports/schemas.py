@@ -1,6 +1,7 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
+from service.api.fields import UTCInstant
 from service.api.pagination import PageArgsSchema
 from service.models.imports import DONE, FAILED, QUEUED, RUNNING
 
@@ -60,6 +61,6 @@ class ImportSchema(Schema):
     files_failed = fields.Integer(required=True)
     error = fields.String(allow_none=True, required=True)
     files = fields.List(fields.Nested(ImportFileSchema), required=True)
-    created_at = fields.AwareDateTime(required=True)
-    started_at = fields.AwareDateTime(allow_none=True, required=True)
-    finished_at = fields.AwareDateTime(allow_none=True, required=True)
+    created_at = UTCInstant(required=True)
+    started_at = UTCInstant(allow_none=True, required=True)
+    finished_at = UTCInstant(allow_none=True, required=True)

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from service.api.fields import Day
+from service.api.fields import Day, UTCInstant
 
 
 class LoadArgsSchema(Schema):
@@ -14,7 +14,7 @@ class WeekSchema(Schema):
 
 class LatestRunSchema(Schema):
     run_id = fields.UUID(required=True)
-    started_at = fields.AwareDateTime(required=True)
+    started_at = UTCInstant(required=True)
     distance_m = fields.Integer(required=True)
     baseline_m = fields.Integer(allow_none=True, required=True, metadata={
         "description": "Longest run of the 30 days before it (half the longest of 90 if none)."})
@@ -53,7 +53,7 @@ class AdvicePausedSchema(Schema):
         "enum": ["emergency", "urgent", "review", "inflammatory_screen"]})
     triggers = fields.List(fields.String(), required=True)
     checkin_id = fields.UUID(required=True, metadata={"description": "The pain check-in."})
-    recorded_at = fields.AwareDateTime(required=True)
+    recorded_at = UTCInstant(required=True)
     reason = fields.String(required=True)
 
 

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.api.fields import ClockTime, validate_birth_year, validate_timezone
+from service.api.fields import ClockTime, UTCInstant, validate_birth_year, validate_timezone
 from service.domain.accounts import rules as profile
 from service.domain.accounts import scopes
 
@@ -18,8 +18,8 @@ class ProfileSchema(Schema):
     units = fields.String(metadata={"enum": list(profile.UNITS)})
     birth_year = fields.Integer(allow_none=True)
     quiet_hours = fields.Nested(QuietHoursSchema)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = UTCInstant(dump_only=True)
+    updated_at = UTCInstant(dump_only=True)
 
 
 class ProfilePatchSchema(Schema):
@@ -43,9 +43,9 @@ class PersonalTokenSchema(Schema):
     name = fields.String()
     scopes = fields.List(fields.String())
     token_hint = fields.String(metadata={"description": "The token's last four characters."})
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
+    created_at = UTCInstant()
+    expires_at = UTCInstant()
+    last_used_at = UTCInstant(allow_none=True)
 
 
 class PersonalTokenCreatedSchema(PersonalTokenSchema):
@@ -69,7 +69,7 @@ class ExportSchema(Schema):
 
     format = fields.String(required=True, metadata={"example": "backstride-export"})
     version = fields.Integer(required=True)
-    exported_at = fields.AwareDateTime(required=True)
+    exported_at = UTCInstant(required=True)
     athlete_id = fields.UUID(required=True)
     not_exported = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                                metadata={"description": "Tables left out, and why (secrets, "

@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from service.api.fields import UTCInstant
+
 
 class NotificationSchema(Schema):
     id = fields.UUID(required=True)
@@ -8,9 +10,9 @@ class NotificationSchema(Schema):
     body = fields.String(required=True)
     data = fields.Dict(required=True, metadata={
         "description": "The rule, its numbers, threshold and source."})
-    created_at = fields.AwareDateTime(required=True)
-    deliver_after = fields.AwareDateTime(required=True)
-    read_at = fields.AwareDateTime(allow_none=True, required=True)
+    created_at = UTCInstant(required=True)
+    deliver_after = UTCInstant(required=True)
+    read_at = UTCInstant(allow_none=True, required=True)
 
 
 class InboxArgsSchema(Schema):

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.api.fields import Day, Instant
+from service.api.fields import Day, Instant, UTCInstant
 from service.domain.shoes import rules as shoes
 from service.models.shoe import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_DISTANCE_M
 
@@ -44,9 +44,9 @@ class ShoeSchema(Schema):
     max_distance_m = fields.Integer(required=True)
     max_age_days = fields.Integer(required=True)
     is_default = fields.Boolean(required=True)
-    retired_at = fields.AwareDateTime(allow_none=True, required=True)
-    created_at = fields.AwareDateTime(required=True)
-    updated_at = fields.AwareDateTime(required=True)
+    retired_at = UTCInstant(allow_none=True, required=True)
+    created_at = UTCInstant(required=True)
+    updated_at = UTCInstant(required=True)
     distance_m = fields.Integer(required=True,
                                 metadata={"description": "Initial distance plus every run."})
     age_days = fields.Integer(required=True,

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, Table, or_, select
 
+from service.clock import rfc3339
 from service.models import (
     AccessLogEntry,
     Account,
@@ -114,7 +115,7 @@ NOT_EXPORTED: dict[str, str] = {
 
 def json_chunks(engine: Engine, athlete_id: uuid.UUID, now: datetime) -> Iterator[str]:
     """The export as one JSON object, a row at a time (for a streamed response)."""
-    head = {"format": FORMAT, "version": VERSION, "exported_at": now.isoformat(),
+    head = {"format": FORMAT, "version": VERSION, "exported_at": rfc3339(now),
             "athlete_id": str(athlete_id), "not_exported": NOT_EXPORTED}
     yield json.dumps(head)[:-1] + ', "sections": {'
     with _snapshot(engine) as connection:
@@ -171,7 +172,9 @@ def _rows(connection: Connection, section: Section,
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service.clock import utcnow
+from service.clock import rfc3339, utcnow
 from service.db.bulk import insert_ignoring_conflicts
 from service.domain.calendar import local_date
 from service.domain.checkins import rules as checkins
@@ -312,4 +312,4 @@ def _refusal(item: dict[str, Any], now: datetime) -> str | None:
 
 
 def _rejected(run: activity_files.Activity, detail: str) -> dict[str, Any]:
-    return {"index": run.index, "started_at": run.started_at.isoformat(), "detail": detail}
+    return {"index": run.index, "started_at": rfc3339(run.started_at), "detail": detail}
