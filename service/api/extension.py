@@ -7,7 +7,9 @@
 - `Blueprint.if_match()` / `if_none_match()` document conditional requests;
 - `Blueprint.arguments()` documents the 400 a request body that is not JSON gets;
 - `Blueprint.read_only()` marks a view that only reads, for the read-only session
-  (service.api.context.db).
+  (service.api.context.db);
+- `Blueprint.strict_limit()` and `failed_sign_ins_per_email()` mark the views held to the
+  stricter rate limit (service.api.limits).
 """
 
 from __future__ import annotations
@@ -99,11 +101,20 @@ class Blueprint(flask_smorest.Blueprint):
         write outside a transaction. Do not mark a read that writes as a side effect (a coach's
         read and its access log): the read-only session refuses writes, and `commit()` with it.
         """
-        def decorator(view: Callable) -> Callable:
-            setattr(view, context.READ_ONLY, True)
-            return view
+        return _marker(context.READ_ONLY)
 
-        return decorator
+    def strict_limit(self) -> Callable:
+        """Hold the view to the strict per-address budget (`BACKSTRIDE_RATELIMIT_AUTH`).
+
+        For every write that tests a secret or mints one: signing up and in, refreshing, an
+        invite code, a new personal token, a password (service.api.limits). Its 429 is documented
+        by `operation()`, as every limited operation's is.
+        """
+        return _marker(limits.STRICT)
+
+    def failed_sign_ins_per_email(self) -> Callable:
+        """Also count the view's failed sign-ins (401s) per email tried (service.api.limits)."""
+        return _marker(limits.FAILED_SIGN_INS_PER_EMAIL)
 
     def idempotent(self) -> Callable:
         """Accept an Idempotency-Key (see service.api.idempotency); below auth_required."""
@@ -127,3 +138,12 @@ class Blueprint(flask_smorest.Blueprint):
             return self.alt_response(304, description="Not modified")(view)
 
         return decorator
+
+
+def _marker(name: str) -> Callable:
+    """A decorator that sets attribute `name` on the view function, read at request time."""
+    def decorator(view: Callable) -> Callable:
+        setattr(view, name, True)
+        return view
+
+    return decorator

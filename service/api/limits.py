@@ -5,8 +5,10 @@
 - Register, sign-in and refresh have a stricter budget per address (`BACKSTRIDE_RATELIMIT_AUTH`),
   each endpoint its own; so have the other writes that test a secret or mint one: accepting a
   coach's invite code, creating a personal access token, and deleting the account (a password).
-  Failed sign-ins are also counted per email tried, so one account is not guessed at from many
-  addresses; successful ones are not, so a runner with three phones is fine.
+  Each such view is marked `@blp.strict_limit()` (service.api.extension), so renaming it keeps
+  its limit. Failed sign-ins (marked `@blp.failed_sign_ins_per_email()`) are also counted per
+  email tried, so one account is not guessed at from many addresses; successful ones are not, so
+  a runner with three phones is fine.
 - Probes and the docs are never limited: an orchestrator must always see the truth.
 - Counters live in Redis so all API processes share them. When Redis cannot be reached, each
   process counts in its own memory until Redis answers again (flask-limiter retries it with
@@ -35,16 +37,15 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from service.api import problems
-from service.api.context import now, state
+from service.api.context import now, state, view_function
 from service.config import Settings
 from service.domain.accounts import tokens
 
 # Liveness, readiness, the spec and Swagger UI (flask-smorest's blueprint is "api-docs").
 EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "docs_assets"})
-SIGN_IN_ENDPOINTS = frozenset({"auth.Register", "auth.Token", "auth.Refresh"})
-SECRET_WRITES = frozenset({("consent.Coaches", "POST"), ("me.PersonalTokens", "POST"),
-                           ("me.Profile", "DELETE")})
-PASSWORD_ENDPOINT = "auth.Token"
+# The attributes `Blueprint.strict_limit()` and `failed_sign_ins_per_email()` set on a view.
+STRICT = "backstride_strict_limit"
+FAILED_SIGN_INS_PER_EMAIL = "backstride_failed_sign_ins_per_email"
 KEY_PREFIX = "backstride"
 # A Redis that hangs must not hang every request: give up quickly and count in memory instead.
 STORAGE_TIMEOUT_S = 0.5
@@ -157,13 +158,17 @@ def _email_key() -> str:
     return "email:" + hashlib.sha256((_email_tried() or "").encode()).hexdigest()[:32]
 
 
+def marked(view: Any, marker: str) -> bool:
+    """Whether `view` (a view function, or None) carries one of the markers above."""
+    return bool(getattr(view, marker, False))
+
+
 def _no_email_tried() -> bool:
-    return request.endpoint != PASSWORD_ENDPOINT or _email_tried() is None
+    return not marked(view_function(), FAILED_SIGN_INS_PER_EMAIL) or _email_tried() is None
 
 
 def _not_signing_in() -> bool:
-    return request.endpoint not in SIGN_IN_ENDPOINTS and \
-        (request.endpoint, request.method) not in SECRET_WRITES
+    return not marked(view_function(), STRICT)
 
 
 def _sign_in_failed(response: Response) -> bool:

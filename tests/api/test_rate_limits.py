@@ -15,7 +15,8 @@ import uuid
 import pytest
 import redis
 
-from service.api import create_app
+from service.api import BLUEPRINTS, create_app, limits
+from service.api.context import view_function
 from tests.conftest import REDIS_URL, make_settings
 from tests.support.runners import PASSWORD, assert_problem, run, sign_up
 
@@ -101,6 +102,56 @@ def test_sign_in_and_sign_up_are_stricter_than_the_rest(limited_app):
     assert profile.headers["RateLimit-Limit"] == "50"
     elsewhere = client_of(app)
     assert sign_in(elsewhere, runner.email).status_code == 200, "another address is not affected"
+
+
+# Every write that tests a secret or mints one, with a request for it (the runner is signed in).
+STRICT = {
+    ("POST", "/v1/auth/register"): lambda r: r.client.post(
+        "/v1/auth/register", json={"email": an_email(), "password": PASSWORD}),
+    ("POST", "/v1/auth/token"): lambda r: sign_in(r.client, r.email, "wrong-password-123"),
+    ("POST", "/v1/auth/refresh"): lambda r: r.client.post(
+        "/v1/auth/refresh", json={"refresh_token": "not-a-refresh-token"}),
+    ("POST", "/v1/me/coaches"): lambda r: r.post(
+        "/v1/me/coaches", json={"code": "ABCDE-FGHJK", "scopes": ["runs"]}),
+    ("POST", "/v1/me/tokens"): lambda r: r.post(
+        "/v1/me/tokens", json={"name": "script", "scopes": ["profile:read"]}),
+    ("DELETE", "/v1/me"): lambda r: r.delete("/v1/me", json={"password": "wrong-password-123"}),
+}
+
+
+@pytest.mark.parametrize("operation", STRICT, ids=" ".join)
+def test_every_strict_operation_is_refused_once_the_sign_in_limit_is_spent(limited_app,
+                                                                           operation):
+    app = limited_app(default="50 per minute", auth="2 per minute")
+    runner = sign_up(client_of(app))
+    runner.client = client_of(app)  # an address of its own, with nothing spent yet
+
+    answers = [STRICT[operation](runner) for _ in range(3)]
+
+    assert [a.status_code == 429 for a in answers] == [False, False, True], [
+        (a.status_code, a.get_json()) for a in answers]
+    assert answers[0].headers["RateLimit-Limit"] == "2", "the strict budget, not the default"
+    assert_problem(answers[2], 429)
+    assert runner.get("/v1/me").status_code == 200, "the rest of the API is not held up"
+
+
+def test_the_strict_limits_are_on_exactly_these_operations(app):
+    """A marker removed (or a view renamed without it) drops a limit: this says so."""
+    ours = {blueprint.name for blueprint in BLUEPRINTS}
+    marked: dict[str, set[tuple[str, str]]] = {limits.STRICT: set(),
+                                               limits.FAILED_SIGN_INS_PER_EMAIL: set()}
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.partition(".")[0] not in ours:
+                continue
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                view = view_function(rule.endpoint, method)
+                for marker, operations in marked.items():
+                    if limits.marked(view, marker):
+                        operations.add((method, rule.rule))
+
+    assert marked[limits.STRICT] == set(STRICT)
+    assert marked[limits.FAILED_SIGN_INS_PER_EMAIL] == {("POST", "/v1/auth/token")}
 
 
 def test_guessing_invite_codes_is_held_to_the_sign_in_limit(limited_app):

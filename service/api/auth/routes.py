@@ -19,6 +19,7 @@ blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Accounts a
 @blp.route("/register")
 class Register(MethodView):
     @blp.operation("register")
+    @blp.strict_limit()
     @blp.idempotent()
     @blp.arguments(RegisterSchema)
     @blp.response(201, ProfileSchema)
@@ -36,6 +37,8 @@ class Register(MethodView):
 @blp.route("/token")
 class Token(MethodView):
     @blp.operation("createToken")
+    @blp.strict_limit()
+    @blp.failed_sign_ins_per_email()
     @blp.arguments(CredentialsSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -55,6 +58,7 @@ class Token(MethodView):
 @blp.route("/refresh")
 class Refresh(MethodView):
     @blp.operation("refreshToken")
+    @blp.strict_limit()
     @blp.arguments(RefreshTokenSchema)
     @blp.response(200, TokenPairSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")

@@ -43,6 +43,7 @@ class Coaches(MethodView):
         return {"items": [link_answer(link, coach) for link, coach in rows]}
 
     @blp.operation("acceptCoachInvite")
+    @blp.strict_limit()
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.arguments(AcceptInviteSchema)
     @blp.response(201, CoachSchema)

@@ -60,6 +60,7 @@ class Profile(MethodView):
         return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
 
     @blp.operation("deleteAccount")
+    @blp.strict_limit()
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.arguments(ErasureSchema)
     @blp.response(204)
@@ -127,6 +128,7 @@ class PersonalTokens(MethodView):
                         order=(PersonalAccessToken.created_at, PersonalAccessToken.id), **page)
 
     @blp.operation("createPersonalToken")
+    @blp.strict_limit()
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.arguments(PersonalTokenCreateSchema)
     @blp.response(201, PersonalTokenCreatedSchema)
