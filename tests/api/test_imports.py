@@ -174,6 +174,25 @@ def test_a_run_the_phone_already_recorded_is_a_duplicate_within_60_s_and_2_perce
     assert len(runs_of(sam)) == 3
 
 
+@pytest.mark.parametrize(("kind", "content"), [
+    ("gpx", gpx(SPRING)), ("tcx", tcx(("Running", SPRING, [(1800, 5000)]))),
+    ("fit", fit(Session(SPRING, 3000, 10_000))),
+    ("gzipped gpx", gzip.compress(gpx(SPRING))), ("zip", zipped({"a.gpx": gpx(SPRING)})),
+])
+@pytest.mark.parametrize("name", ["blob", ""])
+def test_a_file_sent_as_a_browser_blob_is_known_by_its_content(app, client, kind, content, name):
+    """A browser names a Blob "blob", some apps send no name: the first bytes say what it is."""
+    sam = sign_up(client)
+    done = imported(app, sam, name, content)
+    assert (done["status"], done["runs_created"]) == ("done", 1), (kind, done["files"])
+
+
+def test_a_blob_that_is_no_activity_file_is_refused_at_once_naming_the_field(client):
+    sam = sign_up(client)
+    refused = upload(sam, "blob", b"10k easy, back felt fine")
+    assert "content" in assert_problem(refused, 422, "file")["errors"]["file"][0]
+
+
 BAD_FILES = {
     "cut-short.fit": (fit(Session(SPRING, 3000, 10_000))[:-9], "cut short"),
     "damaged.fit": (fit(Session(SPRING, 3000, 10_000))[:-2] + b"\x00\x00", "checksum"),

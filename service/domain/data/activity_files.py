@@ -36,6 +36,8 @@ from defusedxml.ElementTree import fromstring
 MAX_ZIP_ENTRIES = 100
 MAX_UNPACK_RATIO = 20
 FORMATS = {".gpx": "gpx", ".tcx": "tcx", ".fit": "fit"}
+# The root element of a GPX or TCX document, a namespace prefix allowed.
+_XML_ROOT = re.compile(rb"<(?:[\w.-]+:)?(gpx|TrainingCenterDatabase)[\s>/]")
 TCX_NS = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
 # The sport names devices use that we read as surfaces (FIT sub_sport, GPX type).
 SURFACES = {"trail": "trail", "treadmill": "treadmill", "indoor": "treadmill", "track": "track",
@@ -183,6 +185,40 @@ class _Budget:
                              "size; it is refused as a possible zip bomb.")
 
 
+def identify(name: str, content: bytes) -> str:
+    """The name, with the suffix its content calls for when the name itself says nothing.
+
+    A browser sends a `Blob` as "blob", and some apps send no name at all: such an upload is
+    known by its first bytes (a zip's or gzip's magic number, FIT's ".FIT" header, the root of a
+    GPX or TCX document). A name that does say a format is kept as it is, so a file named for
+    one format and holding another is still refused with a hint to rename it.
+    """
+    name = name or "upload"
+    if is_archive(name) or format_of(name) is not None:
+        return name
+    if content[:4] == b"PK\x03\x04":
+        return f"{name}.zip"
+    if content[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(content[:65536], 4096)
+        except zlib.error:
+            return name
+        kind = _kind_of(head)
+        return f"{name}.{kind}.gz" if kind else name
+    kind = _kind_of(content[:4096])
+    return f"{name}.{kind}" if kind else name
+
+
+def _kind_of(head: bytes) -> str | None:
+    """gpx, tcx or fit by the first bytes of a file, or None."""
+    if _sniff(head) == "fit":
+        return "fit"
+    root = _XML_ROOT.search(head)
+    if root is None:
+        return None
+    return "gpx" if root[1] == b"gpx" else "tcx"
+
+
 def format_of(name: str) -> str | None:
     """gpx, tcx or fit, by the file's name (a .gz suffix aside)."""
     lower = name.lower().removesuffix(".gz")
@@ -191,9 +227,10 @@ def format_of(name: str) -> str | None:
 
 def read(name: str, content: bytes) -> list[Activity]:
     """The activities in one file, or Unreadable saying why none can be imported from it."""
-    kind = format_of(name)
+    kind = format_of(identify(name, content))
     if kind is None:
-        raise Unreadable("Not a GPX, TCX or FIT file (by its name); nothing was imported from it.")
+        raise Unreadable("Not a GPX, TCX or FIT file (by its name or its content); nothing was "
+                         "imported from it.")
     if not content:
         raise Unreadable("This file is empty.")
     held = _sniff(content)

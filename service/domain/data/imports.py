@@ -53,16 +53,15 @@ IMPORTED, DUPLICATE, FILE_FAILED = "imported", "duplicate", "failed"
 def create(session: Session, athlete: Account, filename: str, content: bytes, max_bytes: int,
            now: datetime) -> Import:
     """Store an upload for a worker to read; refuses what cannot be an activity file at all."""
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
-    if not name:
-        raise Invalid("Send the file with its name (multipart form field 'file').", field="file")
     if not content:
         raise Invalid("The file is empty.", field="file")
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:240]
+    name = activity_files.identify(base, content)
     if len(content) > max_bytes:
         raise Invalid(f"The file is larger than {max_bytes} bytes.", field="file")
     if not activity_files.is_archive(name) and activity_files.format_of(name) is None:
-        raise Invalid("Send a .gpx, .tcx or .fit file (optionally .gz), or a .zip of them.",
-                      field="file")
+        raise Invalid("Send a GPX, TCX or FIT file (optionally gzipped), or a zip of them; "
+                      "this one is none of those by its name or its content.", field="file")
     job = Import(athlete_id=athlete.id, status=QUEUED, filename=name, size_bytes=len(content),
                  sha256=hashlib.sha256(content).hexdigest(), files=[], created_at=now,
                  updated_at=now)
