@@ -18,6 +18,11 @@ def etag_of(version: int) -> str:
     return f"v{version}"
 
 
+def etag_header(version: int) -> dict[str, str]:
+    """The response header that carries a row's (strong, quoted) ETag at a version."""
+    return {"ETag": f'"{etag_of(version)}"'}
+
+
 def check_if_match(current_tag: str, *, required: bool = False) -> None:
     if_match = request.if_match
     if not if_match and not if_match.star_tag:

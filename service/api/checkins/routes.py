@@ -11,7 +11,7 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from service import queues
-from service.api.conditional import check_if_match, etag_of
+from service.api.conditional import check_if_match, etag_header, etag_of
 from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import paginate
@@ -40,7 +40,7 @@ _batch_item = CheckinBatchItemSchema()
 
 
 def tagged(checkin: Checkin, status: int = 200):
-    return checkin, status, {"ETag": f'"{etag_of(checkin.version)}"'}
+    return checkin, status, etag_header(checkin.version)
 
 
 @blp.route("")

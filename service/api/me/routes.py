@@ -7,7 +7,7 @@ import uuid
 from flask import Response
 from flask.views import MethodView
 
-from service.api.conditional import check_if_match, etag_of
+from service.api.conditional import check_if_match, etag_header, etag_of
 from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
@@ -41,7 +41,7 @@ class Profile(MethodView):
     def get(self):
         """Read your profile"""
         account = current_account()
-        return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
+        return account, 200, etag_header(account.version)
 
     @blp.operation("updateProfile")
     @blp.auth_required(scopes.PROFILE_WRITE)
@@ -57,7 +57,7 @@ class Profile(MethodView):
         check_if_match(etag_of(account.version))
         accounts.update_profile(account, changes)
         commit()
-        return account, 200, {"ETag": f'"{etag_of(account.version)}"'}
+        return account, 200, etag_header(account.version)
 
     @blp.operation("deleteAccount")
     @blp.strict_limit()

@@ -8,7 +8,7 @@ from datetime import date
 from flask import url_for
 from flask.views import MethodView
 
-from service.api.conditional import check_if_match, etag_of
+from service.api.conditional import check_if_match, etag_header, etag_of
 from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
@@ -36,7 +36,7 @@ def today() -> date:
 def shown(shoe: Shoe, status: int = 200):
     """The shoe with its distance and age, and its ETag."""
     (state,) = shoe_records.states(db(), [shoe], today())
-    return state, status, {"ETag": f'"{etag_of(shoe.version)}"'}
+    return state, status, etag_header(shoe.version)
 
 
 @blp.route("")
