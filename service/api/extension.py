@@ -36,6 +36,7 @@ class Api(flask_smorest.Api):
 
     def _register_responses(self) -> None:
         """Like flask-smorest's, but error responses are `application/problem+json`."""
+        self.spec.components.schema(problems.FIELD_ERRORS, problems.FIELD_ERRORS_SCHEMA)
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):

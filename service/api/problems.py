@@ -41,18 +41,30 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
 }
 
 
+# A validation problem's `errors`: each field's messages, or for a nested object or a list the
+# same map one level down (`{"quiet_hours": {"start": ["Use a 24-hour time like 21:30."]}}`).
+FIELD_ERRORS = "FieldErrors"
+_FIELD_ERRORS_VALUE = {"oneOf": [{"type": "array", "items": {"type": "string"}},
+                                 {"$ref": f"#/components/schemas/{FIELD_ERRORS}"}]}
+FIELD_ERRORS_SCHEMA = {
+    "type": "object", "additionalProperties": _FIELD_ERRORS_VALUE,
+    "description": "Messages by field name; a nested object or list item has the same map "
+                   "one level down (list items by their index).",
+}
+
+
 class ProblemSchema(Schema):
     """RFC 9457 problem details (documentation only: problems are built by `problem()`)."""
 
-    type = fields.String(metadata={"description": "A URI naming the kind of problem."})
-    title = fields.String(metadata={"description": "The status phrase."})
-    status = fields.Integer()
-    detail = fields.String(metadata={"description": "What went wrong, for a person."})
-    errors = fields.Dict(
-        keys=fields.String(),
-        values=fields.Raw(),
-        metadata={"description": "Per-field messages, for validation problems."},
-    )
+    type = fields.String(required=True,
+                         metadata={"description": "A URI naming the kind of problem."})
+    title = fields.String(required=True, metadata={"description": "The status phrase."})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status."})
+    detail = fields.String(required=True,
+                           metadata={"description": "What went wrong, for a person."})
+    errors = fields.Dict(keys=fields.String(), metadata={
+        "description": "Validation problems only: messages by field name.",
+        "additionalProperties": _FIELD_ERRORS_VALUE})
 
 
 def problem_body(status: int, detail: str | None = None, *, slug: str | None = None,

@@ -13,7 +13,9 @@ class WebPushSubscriptionSchema(Schema):
     """As the browser's PushSubscription.toJSON() gives it."""
 
     endpoint = fields.String(required=True, validate=validate.Length(10, 2000))
-    expirationTime = fields.Raw(allow_none=True)
+    expirationTime = fields.Float(allow_none=True, load_default=None, metadata={
+        "description": "When the subscription expires, in milliseconds since 1970 (a "
+                       "DOMHighResTimeStamp), or null: as the browser gives it."})
     keys = fields.Nested(WebPushKeysSchema, required=True)
 
 

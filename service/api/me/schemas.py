@@ -11,15 +11,16 @@ class QuietHoursSchema(Schema):
 
 
 class ProfileSchema(Schema):
-    id = fields.UUID(dump_only=True)
-    email = fields.String(dump_only=True)
-    display_name = fields.String(allow_none=True)
-    timezone = fields.String(metadata={"description": "IANA time zone; days and weeks are local."})
-    units = fields.String(metadata={"enum": list(profile.UNITS)})
-    birth_year = fields.Integer(allow_none=True)
-    quiet_hours = fields.Nested(QuietHoursSchema)
-    created_at = UTCInstant(dump_only=True)
-    updated_at = UTCInstant(dump_only=True)
+    id = fields.UUID(dump_only=True, required=True)
+    email = fields.String(dump_only=True, required=True)
+    display_name = fields.String(allow_none=True, required=True)
+    timezone = fields.String(required=True, metadata={
+        "description": "IANA time zone; days and weeks are local."})
+    units = fields.String(required=True, metadata={"enum": list(profile.UNITS)})
+    birth_year = fields.Integer(allow_none=True, required=True)
+    quiet_hours = fields.Nested(QuietHoursSchema, required=True)
+    created_at = UTCInstant(dump_only=True, required=True)
+    updated_at = UTCInstant(dump_only=True, required=True)
 
 
 class ProfilePatchSchema(Schema):
@@ -39,13 +40,14 @@ class PersonalTokenCreateSchema(Schema):
 
 
 class PersonalTokenSchema(Schema):
-    id = fields.UUID(dump_only=True)
-    name = fields.String()
-    scopes = fields.List(fields.String())
-    token_hint = fields.String(metadata={"description": "The token's last four characters."})
-    created_at = UTCInstant()
-    expires_at = UTCInstant()
-    last_used_at = UTCInstant(allow_none=True)
+    id = fields.UUID(dump_only=True, required=True)
+    name = fields.String(required=True)
+    scopes = fields.List(fields.String(), required=True)
+    token_hint = fields.String(required=True, metadata={
+        "description": "The token's last four characters."})
+    created_at = UTCInstant(required=True)
+    expires_at = UTCInstant(required=True)
+    last_used_at = UTCInstant(allow_none=True, required=True)
 
 
 class PersonalTokenCreatedSchema(PersonalTokenSchema):
