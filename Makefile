@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi migrate bench-checkins bench-nightly bench-roster bench-load \
-	bench-wire clean
+.PHONY: install run test lint openapi clients migrate bench-checkins bench-nightly bench-roster \
+	bench-load bench-wire clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: install
 openapi: install  ## rewrite openapi/openapi.json from the live spec
 	$(BIN)/backstride openapi write
 
+# Part of `make test` too. Needs Node 20+ and npm; clients/typescript/node_modules comes from npm ci.
+clients: install  ## the TypeScript and Python clients generated from the spec, used by a phone's life; the spec linted
+	$(BIN)/pytest tests/processes/test_typescript_client.py tests/processes/test_python_client_flow.py
+
 migrate: install
 	$(BIN)/backstride db upgrade
 
@@ -57,3 +61,4 @@ bench-wire: install  ## bytes on the wire: spec, sync page and export, plain and
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf clients/typescript/node_modules clients/typescript/dist clients/typescript/src/generated
