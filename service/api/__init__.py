@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import compression, limits, observe
+from service.api import compression, limits, observe, unions
 from service.api.auth.routes import blp as auth_blp
 from service.api.checkins.routes import blp as checkins_blp
 from service.api.coach.routes import blp as coach_blp
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     compression.init_app(app)  # after: it runs before _response_headers sees the final ETag
 
     api = Api(app)
+    unions.document(api)
     limits.init_app(app, settings)
     api.spec.components.security_scheme(
         BEARER, {"type": "http", "scheme": "bearer",

@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+
+from service.api.notifications.schemas import DATA_OF_KIND
+from service.cli import demo
+from service.config import WEEKLY_JUMP_THRESHOLD
+from service.domain.checkins import writes as checkin_writes
 from service.domain.notify import notifications
+from service.domain.pain import messages as pain_messages
+from service.domain.pain import rules as triage
+from service.domain.stretch import reminders
+from service.models import Account, Notification
 from tests.support.runners import assert_problem, sign_up
 
 
@@ -53,3 +64,36 @@ def test_another_athletes_notification_is_404(app, client):
     assert_problem(other.post(f"/v1/notifications/{note['id']}/read"), 404)
     assert other.get("/v1/notifications").get_json()["items"] == []
     assert sam.get("/v1/notifications").get_json()["items"][0]["read_at"] is None
+
+
+def test_every_kind_of_notification_data_has_the_shape_the_spec_documents(app, client):
+    """Generated clients validate `data` against its variant; the domain's data must fit."""
+    state = app.extensions["backstride"]
+    now = datetime.now(UTC)
+    with state.session_factory() as session:
+        demo.seed(session, state.hasher, now, weekly_threshold=WEEKLY_JUMP_THRESHOLD)
+        athlete = session.scalar(select(Account).where(Account.email.like("beginner@%")))
+        end = now + timedelta(hours=2)
+        checkin_writes.upsert(session, athlete, [{
+            "id": uuid.uuid4(), "kind": "run", "started_at": end - timedelta(minutes=30),
+            "duration_s": 1800, "distance_m": 5000}], end + timedelta(minutes=1))
+        reminders.sweep(session, end + timedelta(minutes=10))
+        written = [(n.kind, n.data) for n in session.scalars(select(Notification))]
+        session.rollback()
+    for tier in triage.TIERS:
+        if tier != triage.NONE:
+            _, _, data = pain_messages.pain_triage(triage.Triage(tier, ("night_pain",)))
+            written.append((data["rule"], data))
+
+    spec = client.get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    union = schemas["Notification"]["properties"]["data"]
+    assert union["discriminator"]["propertyName"] == "rule"
+    kinds = {kind for kind, _ in written}
+    assert {"run_spike", "weekly_jump", "shoe_replace", "stretch_reminder",
+            "pain_emergency", "pain_inflammatory_screen"} <= kinds, kinds
+    for kind, data in written:
+        assert data["rule"] == kind and kind in DATA_OF_KIND
+        variant = union["discriminator"]["mapping"][kind].rsplit("/", 1)[-1]
+        errors = [e.message for e in Draft202012Validator(schemas[variant]).iter_errors(data)]
+        assert errors == [], (kind, errors)
