@@ -34,7 +34,7 @@ import {
   registerDevice,
   revokePersonalToken,
 } from './generated/sdk.gen.js';
-import type { CheckinBatchItem, Problem } from './generated/types.gen.js';
+import type { CheckinBatchItem, CheckinInput, Problem } from './generated/types.gen.js';
 import { zProblem } from './generated/zod.gen.js';
 
 const PASSWORD = 'tarmac-and-trails-2026';
@@ -224,7 +224,7 @@ async function phone(baseUrl: string): Promise<void> {
 
     // A run logged by hand under a new id, without If-Match: the phone has no tag for it yet.
     const runId = randomUUID();
-    const run = { kind: 'run' as const, started_at: daysAgo(0, 6), distance_m: 4_000,
+    const run: CheckinInput = { kind: 'run', started_at: daysAgo(0, 6), distance_m: 4_000,
       duration_s: 1_500 };
     const created = await expect('PUT without If-Match', 201, putCheckin({
       client: app, path: { checkin_id: runId }, body: run,
