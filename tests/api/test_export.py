@@ -7,6 +7,8 @@ import io
 import json
 import zipfile
 
+from jsonschema import Draft202012Validator
+
 from service.domain.data.export import NOT_EXPORTED, SECTIONS
 from service.models import Base
 from tests.support.full_life import PUSH_TOKEN, live
@@ -92,3 +94,16 @@ def test_a_new_runner_exports_their_profile_and_empty_sections(client):
     sam = sign_up(client)
     sections = sam.get("/v1/me/export").get_json()["sections"]
     assert len(sections["profile"]) == 1 and sections["checkins"] == []
+
+
+def test_the_json_export_has_exactly_the_shape_the_spec_documents(app, client):
+    """A generated client reads the export's rows as typed objects: every cell must fit."""
+    life = live(app, client)
+    document = json.loads(life.sam.get("/v1/me/export").get_data())
+    spec = client.get("/openapi.json").get_json()
+    schema = {"$ref": "#/components/schemas/Export", "components": spec["components"]}
+    errors = [f"{list(error.absolute_path)}: {error.message}"
+              for error in Draft202012Validator(schema).iter_errors(document)]
+    assert errors == []
+    rows = sum(len(section) for section in document["sections"].values())
+    assert rows > 10, "the life must fill the sections the check reads"

@@ -1,8 +1,16 @@
+import uuid
+from datetime import date, time
+from typing import Any
+
 from marshmallow import Schema, fields, validate
+from sqlalchemy import Column
+from sqlalchemy import types as sa_types
 
 from service.api.fields import ClockTime, UTCInstant, validate_birth_year, validate_timezone
 from service.domain.accounts import rules as profile
 from service.domain.accounts import scopes
+from service.domain.data import export
+from service.models.base import UTCDateTime
 
 
 class QuietHoursSchema(Schema):
@@ -66,6 +74,33 @@ class ExportArgsSchema(Schema):
                                                     "one CSV file per section."})
 
 
+def _cell(column: Column[Any]) -> fields.Field:
+    """The field a column's value is exported as (service.domain.data.export._plain)."""
+    options: dict[str, Any] = {"required": True, "allow_none": bool(column.nullable)}
+    if isinstance(column.type, UTCDateTime):
+        return UTCInstant(**options)
+    if isinstance(column.type, sa_types.JSON):
+        return fields.Raw(**options, metadata={"description": "As stored (JSON)."})
+    python_type = column.type.python_type
+    field_of = {bool: fields.Boolean, int: fields.Integer, float: fields.Float, str: fields.String,
+                uuid.UUID: fields.UUID, date: fields.Date, time: fields.Time}
+    return field_of[python_type](**options)
+
+
+def _row_schema(section: export.Section) -> type[Schema]:
+    cells: dict[str, fields.Field] = {column.name: _cell(column)
+                                      for column in section.table.columns
+                                      if column.name not in section.omit}
+    cells.update({name: fields.String(required=True) for name in section.extra_names})
+    title = "".join(part.title() for part in section.name.split("_"))
+    return Schema.from_dict(cells, name=f"Export{title}RowSchema")
+
+
+ExportSectionsSchema = Schema.from_dict(
+    {section.name: fields.List(fields.Nested(_row_schema(section)), required=True)
+     for section in export.SECTIONS}, name="ExportSectionsSchema")
+
+
 class ExportSchema(Schema):
     """Everything Backstride holds about you (the JSON format)."""
 
@@ -76,9 +111,6 @@ class ExportSchema(Schema):
     not_exported = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                                metadata={"description": "Tables left out, and why (secrets, "
                                                         "short-lived copies)."})
-    sections = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.Dict()), required=True,
-        metadata={"description": "Rows by section: profile, shoes, checkins, notifications, "
-                                 "push_deliveries, devices, coach_links, coach_invites, "
-                                 "access_log, sign_ins, personal_tokens, imports, "
-                                 "imported_files, nightly_state, nightly_log, sync_counters."})
+    sections = fields.Nested(ExportSectionsSchema, required=True, metadata={
+        "description": "Each table's rows about you, by section; a row holds the table's "
+                       "columns (less secrets) as stored."})
