@@ -62,6 +62,7 @@ from backstride_client.models import (
     Invite,
     Load,
     NotificationPage,
+    PainReviewData,
     PersonalTokenCreate,
     PersonalTokenCreated,
     PersonalTokenCreateScopesItem,
@@ -272,9 +273,10 @@ def phone(base_url: str) -> None:
     def inbox() -> None:
         page = expect("inbox", HTTPStatus.OK, NotificationPage,
                       list_notifications.sync_detailed(client=app))
-        check("inbox", any(n.kind.startswith("pain_") for n in page.items),
-              [n.kind for n in page.items])
-        seen["inbox"] = [{"kind": n.kind, "data": n.data.additional_keys} for n in page.items]
+        triggers = [trigger for n in page.items if isinstance(n.data, PainReviewData)
+                    for trigger in n.data.triggers]
+        check("inbox", bool(triggers), [n.kind for n in page.items])
+        seen["inbox"] = {"kinds": [n.kind for n in page.items], "triggers": triggers}
 
     def devices() -> None:
         device = expect("register device", HTTPStatus.CREATED, Device,

@@ -271,9 +271,10 @@ async function phone(baseUrl: string): Promise<void> {
   await chapter('inbox', async () => {
     // The severe pain check-in was triaged as it arrived: its notification waits in the inbox.
     const { data: inbox } = await expect('inbox', 200, listNotifications({ client: app }));
-    check('inbox', inbox.items.some((n) => n.kind.startsWith('pain_')),
-      inbox.items.map((n) => n.kind));
-    seen.inbox = inbox.items.map((n) => ({ kind: n.kind, data: Object.keys(n.data) }));
+    const triggers = inbox.items.flatMap((n) =>
+      (n.data.rule === 'pain_review' ? n.data.triggers : []));
+    check('inbox', triggers.length > 0, inbox.items.map((n) => n.kind));
+    seen.inbox = { kinds: inbox.items.map((n) => n.kind), triggers };
   });
 
   await chapter('devices', async () => {
