@@ -2,15 +2,45 @@
 
 A write with `If-Match` that no longer matches is refused with 412, so two phones editing the same
 record cannot silently overwrite each other; a write without it is accepted (the offline app
-cannot always know the current tag), unless a view requires it (428).
+cannot always know the current tag), unless a view requires it (428). `If-Match` on a record that
+does not exist is refused with 412 too, `*` included (RFC 9110 §13.1.1: `*` is false when there
+is no current representation), so a conditional PUT never creates.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request
 from werkzeug.exceptions import PreconditionFailed, PreconditionRequired
 
 from service.api.compression import without_coding
+from service.domain.errors import NotFound
+
+T = TypeVar("T")
+
+# The spec's components (service.api.extension): optional, unlike flask-smorest's If-Match.
+IF_MATCH_DOC: dict[str, Any] = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you read; a stale one gets 412, and so does any (`*` too) on a "
+                   "record that does not exist. Without it the write is accepted.",
+    "schema": {"type": "string"},
+}
+IF_NONE_MATCH_DOC: dict[str, Any] = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag you read; 304 with no body if it is still current.",
+    "schema": {"type": "string"},
+}
+ETAG_DOC: dict[str, Any] = {
+    "description": "The record's entity tag: send it back in If-None-Match to re-read cheaply, "
+                   "in If-Match to write only over what you read.",
+    "schema": {"type": "string"},
+}
 
 
 def etag_of(version: int) -> str:
@@ -21,6 +51,23 @@ def etag_of(version: int) -> str:
 def etag_header(version: int) -> dict[str, str]:
     """The response header that carries a row's (strong, quoted) ETag at a version."""
     return {"ETag": f'"{etag_of(version)}"'}
+
+
+def if_match_sent() -> bool:
+    return bool(request.if_match) or request.if_match.star_tag
+
+
+def existing(find: Callable[[], T]) -> T:
+    """What `find()` finds; if it raises NotFound while If-Match was sent, 412 instead.
+
+    No tag, not even `*`, matches a record that does not exist (RFC 9110 §13.1.1).
+    """
+    try:
+        return find()
+    except NotFound:
+        if if_match_sent():
+            raise PreconditionFailed("There is no such record for If-Match to match.") from None
+        raise
 
 
 def check_if_match(current_tag: str, *, required: bool = False) -> None:

@@ -24,7 +24,7 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.api import context, idempotency, limits, problems
+from service.api import conditional, context, idempotency, limits, problems
 from service.api.security import authenticate
 from service.domain.errors import DomainError
 
@@ -48,6 +48,13 @@ class Api(flask_smorest.Api):
         default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, problems.MEDIA_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def _register_etag_headers(self) -> None:
+        """Like flask-smorest's, but If-Match is optional, as the server treats it."""
+        self.spec.components.parameter("IF_MATCH", "header", conditional.IF_MATCH_DOC, lazy=True)
+        self.spec.components.parameter("IF_NONE_MATCH", "header", conditional.IF_NONE_MATCH_DOC,
+                                       lazy=True)
+        self.spec.components.header("ETAG", conditional.ETAG_DOC, lazy=True)
 
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()
@@ -125,7 +132,7 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     def if_match(self) -> Callable:
-        """Document the optional If-Match of a write and its 412."""
+        """Document the optional If-Match of a write and its 412 (`conditional.existing()`)."""
         def decorator(view: Callable) -> Callable:
             view = self.doc(parameters=["IF_MATCH"])(view)
             return self.alt_response(412, response="PRECONDITION_FAILED")(view)

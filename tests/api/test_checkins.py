@@ -132,6 +132,24 @@ def test_stale_etags_are_refused_on_put_and_delete(client):
                           f"/v1/checkins/{checkin_id}").headers["ETag"]}).status_code == 304
 
 
+def test_if_match_on_a_check_in_that_does_not_exist_is_412_and_creates_nothing(client):
+    """RFC 9110 §13.1.1: `*` is false when there is nothing there, and so is any tag."""
+    runner = sign_up(client)
+    checkin_id = uuid.uuid4()
+    for tag in ("*", '"v1"'):
+        assert_problem(put(runner, run(), checkin_id, headers={"If-Match": tag}), 412)
+        assert_problem(runner.delete(f"/v1/checkins/{checkin_id}", headers={"If-Match": tag}),
+                       412)
+    assert_problem(runner.get(f"/v1/checkins/{checkin_id}"), 404)
+    assert history(runner) == []
+
+    assert put(runner, run(), checkin_id).status_code == 201, "without If-Match PUT creates"
+    updated = put(runner, run(distance_m=9000), checkin_id, headers={"If-Match": "*"})
+    assert updated.status_code == 200, "`*` matches a check-in that exists"
+    assert runner.delete(f"/v1/checkins/{checkin_id}", headers={"If-Match": "*"}).status_code \
+        == 204
+
+
 def test_the_same_batch_sent_three_times_leaves_one_copy_of_each(client):
     runner = sign_up(client)
     items = [{"id": str(uuid.uuid4()), **run(f"2026-10-{day:02d}T07:00:00+00:00")}

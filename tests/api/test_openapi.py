@@ -21,6 +21,20 @@ def operations(spec):
                 yield f"{method.upper()} {path}", item[method]
 
 
+def resolve(spec, obj):
+    """The object a local `$ref` points to, or `obj` itself."""
+    while isinstance(obj, dict) and "$ref" in obj:
+        target = spec
+        for part in obj["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        obj = target
+    return obj
+
+
+def parameters(spec, operation):
+    return [resolve(spec, p) for p in operation.get("parameters", [])]
+
+
 def test_the_committed_file_is_the_live_spec(settings):
     live = render_openapi(settings)
     assert COMMITTED.read_text() == live, (
@@ -110,3 +124,20 @@ def test_a_body_that_is_not_json_answers_the_documented_400(client):
             body = operation.get("requestBody", {}) if isinstance(operation, dict) else {}
             if "application/json" in body.get("content", {}):
                 assert "400" in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_if_match_and_if_none_match_are_optional_everywhere(client):
+    """The server accepts a write without If-Match; a client generated from a spec saying
+    `required: true` could not send one."""
+    spec = client.get("/openapi.json").get_json()
+    conditional = []
+    for name, operation in operations(spec):
+        for parameter in parameters(spec, operation):
+            if parameter["in"] == "header" and parameter["name"] in ("If-Match", "If-None-Match"):
+                conditional.append(name)
+                assert not parameter.get("required"), f"{name}: {parameter['name']} is optional"
+                assert parameter.get("description"), name
+    assert {"PUT /v1/checkins/{checkin_id}", "DELETE /v1/checkins/{checkin_id}", "PATCH /v1/me",
+            "PATCH /v1/shoes/{shoe_id}", "DELETE /v1/shoes/{shoe_id}",
+            "GET /v1/me"} <= set(conditional)
+

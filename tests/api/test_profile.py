@@ -59,6 +59,16 @@ def test_etags_answer_304_when_unchanged_and_412_when_stale(client):
     assert runner.get("/v1/me", headers={"If-None-Match": etag}).status_code == 200
 
 
+def test_if_match_is_optional_and_star_matches_the_profile_there_always_is(client):
+    runner = sign_up(client)
+    assert runner.patch("/v1/me", json={"units": "mi"}).status_code == 200, "no If-Match needed"
+    starred = runner.patch("/v1/me", json={"units": "km"}, headers={"If-Match": "*"})
+    assert starred.status_code == 200
+    assert_problem(runner.patch("/v1/me", json={"units": "mi"}, headers={"If-Match": '"v1"'}),
+                   412)
+    assert runner.get("/v1/me").get_json()["units"] == "km"
+
+
 def test_athlete_data_is_never_cached(client):
     runner = sign_up(client)
     assert runner.get("/v1/me").headers["Cache-Control"] == "no-store"

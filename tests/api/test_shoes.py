@@ -121,6 +121,24 @@ def test_a_stale_etag_does_not_overwrite_a_change_from_another_phone(client):
     assert runner.get(f"/v1/shoes/{shoe['id']}").get_json()["name"] == "Renamed"
 
 
+def test_if_match_on_a_pair_that_does_not_exist_is_412(client):
+    """RFC 9110 §13.1.1: `*` is false when there is nothing there, and so is any tag."""
+    runner = sign_up(client)
+    missing = uuid.uuid4()
+    for tag in ("*", '"v1"'):
+        assert_problem(runner.patch(f"/v1/shoes/{missing}", json={"name": "Other"},
+                                    headers={"If-Match": tag}), 412)
+        assert_problem(runner.delete(f"/v1/shoes/{missing}", headers={"If-Match": tag}), 412)
+    assert_problem(runner.patch(f"/v1/shoes/{missing}", json={"name": "Other"}), 404)
+    assert_problem(runner.delete(f"/v1/shoes/{missing}"), 404)
+
+    shoe = add_shoe(runner)
+    renamed = runner.patch(f"/v1/shoes/{shoe['id']}", json={"name": "Renamed"},
+                           headers={"If-Match": "*"})
+    assert renamed.status_code == 200, "`*` matches a pair that exists"
+    assert runner.delete(f"/v1/shoes/{shoe['id']}", headers={"If-Match": "*"}).status_code == 204
+
+
 def test_a_retried_create_with_the_same_key_makes_one_pair(client):
     runner = sign_up(client)
     body = {"name": "Race flats", "first_used_on": "2026-10-01"}

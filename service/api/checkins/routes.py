@@ -6,12 +6,11 @@ import uuid
 from functools import partial
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import ValidationError
 
 from service import queues
-from service.api.conditional import check_if_match, etag_header, etag_of
+from service.api.conditional import check_if_match, etag_header, etag_of, existing, if_match_sent
 from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import paginate
@@ -100,8 +99,8 @@ class CheckinById(MethodView):
         if item.setdefault("id", checkin_id) != checkin_id:
             raise Invalid("The id in the body differs from the one in the path.", field="id")
         athlete = current_account()
-        if request.if_match or request.if_match.star_tag:
-            current = checkin_writes.get_owned(db(), athlete, checkin_id)
+        if if_match_sent():  # then only over what was read: never a creation
+            current = existing(partial(checkin_writes.get_owned, db(), athlete, checkin_id))
             check_if_match(etag_of(current.version))
         (outcome,) = checkin_writes.upsert(db(), athlete, [item], now())
         if outcome.error:
@@ -124,8 +123,9 @@ class CheckinById(MethodView):
         harmless (204), unless If-Match asks about the deleted version (410).
         """
         athlete = current_account()
-        if request.if_match or request.if_match.star_tag:
-            check_if_match(etag_of(checkin_writes.get_owned(db(), athlete, checkin_id).version))
+        if if_match_sent():
+            current = existing(partial(checkin_writes.get_owned, db(), athlete, checkin_id))
+            check_if_match(etag_of(current.version))
         checkin_writes.delete(db(), athlete, checkin_id, now())
         commit()
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 from flask import url_for
 from flask.views import MethodView
 
-from service.api.conditional import check_if_match, etag_header, etag_of
+from service.api.conditional import check_if_match, etag_header, etag_of, existing
 from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
@@ -94,7 +95,7 @@ class ShoeById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, changes, shoe_id: uuid.UUID):
         """Change a pair of shoes"""
-        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
+        shoe = existing(partial(shoe_records.get_owned, db(), current_account(), shoe_id))
         check_if_match(etag_of(shoe.version))
         shoe_records.change(db(), shoe, changes, today())
         commit()
@@ -111,7 +112,7 @@ class ShoeById(MethodView):
 
         A pair with runs keeps its history: it is retired instead, and returned.
         """
-        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
+        shoe = existing(partial(shoe_records.get_owned, db(), current_account(), shoe_id))
         check_if_match(etag_of(shoe.version))
         deleted = shoe_records.delete_or_retire(db(), shoe, now())
         commit()
