@@ -78,12 +78,16 @@ def test_every_kind_of_notification_data_has_the_shape_the_spec_documents(app, c
             "id": uuid.uuid4(), "kind": "run", "started_at": end - timedelta(minutes=30),
             "duration_s": 1800, "distance_m": 5000}], end + timedelta(minutes=1))
         reminders.sweep(session, end + timedelta(minutes=10))
+        checkin_writes.upsert(session, athlete, [{
+            "id": uuid.uuid4(), "kind": "pain", "recorded_at": now, "location": "lower_back",
+            "severity": 6, "answers": {"saddle_numbness": True}}], now)
         written = [(n.kind, n.data) for n in session.scalars(select(Notification))]
         session.rollback()
+    assert "pain_emergency" in {kind for kind, _ in written}, "as a pain check-in writes it"
     for tier in triage.TIERS:
         if tier != triage.NONE:
             _, _, data = pain_messages.pain_triage(triage.Triage(tier, ("night_pain",)))
-            written.append((data["rule"], data))
+            written.append((data["rule"], {**data, "checkin_id": str(uuid.uuid4())}))
 
     spec = client.get("/openapi.json").get_json()
     schemas = spec["components"]["schemas"]

@@ -89,6 +89,8 @@ def _pain_schema(tier: str) -> type[Schema]:
     kind = NOTIFICATION_PREFIX + tier
     return Schema.from_dict({
         "rule": _rule(kind),
+        "checkin_id": fields.String(required=True, metadata={
+            "description": "The pain check-in that earned the tier."}),
         "tier": fields.String(required=True, metadata={"enum": [tier]}),
         "triggers": fields.List(fields.String(), required=True, metadata={
             "description": "The answers or patterns behind the tier."}),
