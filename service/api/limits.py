@@ -51,16 +51,19 @@ KEY_PREFIX = "backstride"
 STORAGE_TIMEOUT_S = 0.5
 log = logging.getLogger(__name__)
 
+# The headers `_add_headers` puts on every answer of a limited operation (left out only while the
+# storage is unreachable), as the spec declares them on every such answer (service.api.extension).
 HEADERS_DOC: dict[str, Any] = {
-    "Retry-After": {"description": "Seconds until the limit resets.",
-                    "schema": {"type": "integer"}},
-    "RateLimit-Limit": {"description": "Requests allowed in the window.",
-                        "schema": {"type": "integer"}},
-    "RateLimit-Remaining": {"description": "Requests left in the window (0 here).",
-                            "schema": {"type": "integer"}},
-    "RateLimit-Reset": {"description": "Seconds until the window resets.",
-                        "schema": {"type": "integer"}},
+    "RateLimit-Limit": {"description": "Requests allowed in the current window.",
+                        "schema": {"type": "integer", "minimum": 0}},
+    "RateLimit-Remaining": {"description": "Requests left in the current window.",
+                            "schema": {"type": "integer", "minimum": 0}},
+    "RateLimit-Reset": {"description": "Seconds until the current window resets.",
+                        "schema": {"type": "integer", "minimum": 0}},
 }
+# On a 429 (here) and a 503 (service.api.problems, the readiness probe): always in seconds.
+RETRY_AFTER_DOC: dict[str, Any] = {"description": "Seconds to wait before trying again.",
+                                   "schema": {"type": "integer", "minimum": 0}}
 
 
 def init_app(app: Flask, settings: Settings) -> Limiter:

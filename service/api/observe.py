@@ -19,6 +19,14 @@ from service import prometheus
 from service.logs import get_logger
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# As the spec declares it on every answer (service.api.extension).
+REQUEST_ID_DOC = {
+    "description": "The request's id: the one you sent in X-Request-ID if it is a plain token of "
+                   "at most 128 characters, else a new one. Every log line of the request carries "
+                   "it; quote it when reporting a problem.",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 128},
+}
 # What a proxy's id may look like; anything else (too long, a newline to forge log lines) is
 # replaced by our own.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}", re.ASCII)

@@ -8,7 +8,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 
 from service.cli.main import render_openapi
-from tests.support.runners import assert_problem, sign_up
+from tests.support.runners import assert_problem, run, sign_up
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -33,6 +33,17 @@ def resolve(spec, obj):
 
 def parameters(spec, operation):
     return [resolve(spec, p) for p in operation.get("parameters", [])]
+
+
+def responses(spec, operation):
+    return {status: resolve(spec, r) for status, r in operation["responses"].items()}
+
+
+def header_names(response):
+    return {name.lower() for name in response.get("headers", {})}
+
+
+RATE_LIMIT_HEADERS = {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"}
 
 
 def test_the_committed_file_is_the_live_spec(settings):
@@ -140,4 +151,107 @@ def test_if_match_and_if_none_match_are_optional_everywhere(client):
     assert {"PUT /v1/checkins/{checkin_id}", "DELETE /v1/checkins/{checkin_id}", "PATCH /v1/me",
             "PATCH /v1/shoes/{shoe_id}", "DELETE /v1/shoes/{shoe_id}",
             "GET /v1/me"} <= set(conditional)
+
+
+def test_public_operations_say_so_and_the_others_name_the_bearer_scheme(client):
+    """`security: []` tells a generated client to send no token there (and satisfies linters);
+    an operation that says nothing inherits whatever the document's root says."""
+    spec = client.get("/openapi.json").get_json()
+    for name, operation in operations(spec):
+        assert "security" in operation, f"{name} says nothing about its security"
+        if name in PUBLIC:
+            assert operation["security"] == [], f"{name} is public"
+            assert "x-required-scope" not in operation, name
+        else:
+            assert operation["security"] == [{"bearerAuth": []}], name
+            assert operation.get("x-required-scope"), name
+
+
+def test_every_answer_of_every_operation_declares_x_request_id(client):
+    spec = client.get("/openapi.json").get_json()
+    for name, operation in operations(spec):
+        for status, response in responses(spec, operation).items():
+            assert "x-request-id" in header_names(response), f"{name} {status}"
+            header = resolve(spec, response["headers"]["X-Request-ID"])
+            assert header.get("required") is True and header.get("description"), name
+
+
+def test_rate_limited_operations_declare_the_ratelimit_headers_and_the_probes_do_not(client):
+    spec = client.get("/openapi.json").get_json()
+    for name, operation in operations(spec):
+        limited = operation["tags"] != ["health"]  # service.api.limits.EXEMPT_BLUEPRINTS
+        for status, response in responses(spec, operation).items():
+            declared = header_names(response)
+            if limited:
+                assert declared >= RATE_LIMIT_HEADERS, f"{name} {status}"
+            else:
+                assert not RATE_LIMIT_HEADERS & declared, f"{name} {status} is never limited"
+            if status in ("429", "503"):
+                assert "retry-after" in declared, f"{name} {status}"
+        assert limited == ("429" in operation["responses"]), name
+
+
+def test_reads_and_writes_that_send_an_etag_declare_it(client):
+    spec = client.get("/openapi.json").get_json()
+    conditional = 0
+    for name, operation in operations(spec):
+        if not {"If-Match", "If-None-Match"} & {p["name"] for p in parameters(spec, operation)}:
+            continue
+        conditional += 1
+        for status, response in responses(spec, operation).items():
+            if status == "304" or (status.startswith("2") and "content" in response):
+                assert "etag" in header_names(response), f"{name} {status}"
+    assert conditional >= 6
+
+
+def test_the_headers_the_server_sends_are_the_ones_the_spec_declares(client):
+    """A runner's life, each answer checked against its operation's documented response."""
+    spec = client.get("/openapi.json").get_json()
+    adapter = client.application.url_map.bind("localhost")
+    watched = {"etag", "x-request-id", "location", "retry-after", "idempotent-replayed",
+               *RATE_LIMIT_HEADERS}
+    checked = set()
+
+    def check(response, method, path):
+        rule, _ = adapter.match(path, method=method, return_rule=True)
+        spec_path = "".join(
+            f"{{{part.split(':')[-1]}}}" if i % 2 else part
+            for i, part in enumerate(rule.rule.replace(">", "<").split("<")))
+        operation = spec["paths"][spec_path][method.lower()]
+        status = str(response.status_code)
+        documented = resolve(spec, operation["responses"].get(status)
+                             or operation["responses"]["default"])
+        sent = {name.lower() for name, _ in response.headers} & watched
+        assert sent <= header_names(documented), (method, spec_path, status,
+                                                  sent - header_names(documented))
+        checked.add((method, spec_path, status))
+        return response
+
+    runner = sign_up(client)
+    headers = runner.headers
+    check(client.get("/healthz"), "GET", "/healthz")
+    profile = check(runner.get("/v1/me"), "GET", "/v1/me")
+    check(runner.get("/v1/me", headers={"If-None-Match": profile.headers["ETag"]}),
+          "GET", "/v1/me")
+    check(runner.patch("/v1/me", json={"units": "mi"}, headers={"If-Match": '"v0"'}),
+          "PATCH", "/v1/me")
+    check(runner.patch("/v1/me", json={"units": "mi"}), "PATCH", "/v1/me")
+    key = {**headers, "Idempotency-Key": "one-pair"}
+    shoe = check(client.post("/v1/shoes", json={"name": "Daily"}, headers=key),
+                 "POST", "/v1/shoes")
+    check(client.post("/v1/shoes", json={"name": "Daily"}, headers=key), "POST", "/v1/shoes")
+    shoe_path = f"/v1/shoes/{shoe.get_json()['id']}"
+    check(runner.get(shoe_path), "GET", shoe_path)
+    check(runner.patch(shoe_path, json={"name": "Old"}), "PATCH", shoe_path)
+    check(runner.post(f"{shoe_path}/inspected"), "POST", f"{shoe_path}/inspected")
+    checkin_path = "/v1/checkins/7d7f3c1e-0d5e-4c56-9a53-2f0b6d1d2a10"
+    check(runner.put(checkin_path, json=run(), headers={"If-Match": "*"}), "PUT", checkin_path)
+    check(runner.put(checkin_path, json=run()), "PUT", checkin_path)
+    check(runner.put(checkin_path, json=run(distance_m=9000)), "PUT", checkin_path)
+    check(runner.get(checkin_path), "GET", checkin_path)
+    check(runner.delete(checkin_path), "DELETE", checkin_path)
+    check(runner.get(checkin_path), "GET", checkin_path)
+    check(client.get("/v1/me"), "GET", "/v1/me")
+    check(runner.delete(shoe_path), "DELETE", shoe_path)
+    assert len(checked) >= 15
 

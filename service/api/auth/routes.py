@@ -6,7 +6,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from service.api.context import commit, db, now, state
-from service.api.extension import Blueprint
+from service.api.extension import Blueprint, location
 from service.api.me.schemas import ProfileSchema
 from service.domain.accounts import registration as accounts
 from service.domain.accounts import tokens
@@ -22,7 +22,7 @@ class Register(MethodView):
     @blp.strict_limit()
     @blp.idempotent()
     @blp.arguments(RegisterSchema)
-    @blp.response(201, ProfileSchema)
+    @blp.response(201, ProfileSchema, headers=location("your profile"))
     @blp.alt_response(409, response="CONFLICT")
     def post(self, body):
         """Create an account

@@ -13,7 +13,7 @@ from flask.views import MethodView
 
 from service import queues
 from service.api.context import after_commit, commit, db, now, state
-from service.api.extension import Blueprint
+from service.api.extension import Blueprint, location
 from service.api.pagination import page_schema, paginate
 from service.api.problems import problem
 from service.api.security import current_account
@@ -52,7 +52,7 @@ class Imports(MethodView):
     @blp.auth_required(scopes.CHECKINS_WRITE)
     @_upload_limit
     @blp.arguments(ImportUploadSchema, location="files")
-    @blp.response(202, ImportSchema)
+    @blp.response(202, ImportSchema, headers=location("the import, to poll"))
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     def post(self, files):
         """Import activity files

@@ -85,7 +85,10 @@ class Export(MethodView):
     @blp.doc(responses={"200": {
         "description": "One JSON document, or with `format=csv` a zip of CSV files.",
         "content": {"application/json": {"schema": ExportSchema},
-                    "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+                    "application/zip": {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {"Content-Disposition": {
+            "description": "An attachment named backstride-YYYYMMDD.json (or .zip).",
+            "required": True, "schema": {"type": "string"}}}}})
     def get(self, args):
         """Export all your data
 

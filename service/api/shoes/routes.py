@@ -11,7 +11,7 @@ from flask.views import MethodView
 
 from service.api.conditional import check_if_match, etag_header, etag_of, existing
 from service.api.context import commit, db, now
-from service.api.extension import Blueprint
+from service.api.extension import Blueprint, location
 from service.api.pagination import page_schema, paginate
 from service.api.security import current_account
 from service.domain.accounts import scopes
@@ -61,8 +61,9 @@ class Shoes(MethodView):
     @blp.operation("createShoe")
     @blp.auth_required(scopes.SHOES_WRITE)
     @blp.idempotent()
+    @blp.sends_etag()
     @blp.arguments(ShoeCreateSchema)
-    @blp.response(201, ShoeSchema)
+    @blp.response(201, ShoeSchema, headers=location("the new pair"))
     def post(self, fields):
         """Add a pair of shoes
 
@@ -126,6 +127,7 @@ class ShoeById(MethodView):
 class ShoeRetirement(MethodView):
     @blp.operation("retireShoe")
     @blp.auth_required(scopes.SHOES_WRITE)
+    @blp.sends_etag()
     @blp.arguments(RetireSchema)
     @blp.response(200, ShoeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -144,6 +146,7 @@ class ShoeRetirement(MethodView):
 class ShoeInspected(MethodView):
     @blp.operation("markShoeInspected")
     @blp.auth_required(scopes.SHOES_WRITE)
+    @blp.sends_etag()
     @blp.response(200, ShoeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, shoe_id: uuid.UUID):
