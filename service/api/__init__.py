@@ -46,7 +46,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": "The API behind the Backstride running-coach app."},
+            "info": {
+                "description": "The API behind the Backstride running-coach app.",
+                # No licence is granted (the project has no LICENSE file); the contact is a
+                # placeholder in the reserved .invalid domain, the same as the settings' defaults.
+                "license": {"name": "Proprietary"},
+                "contact": {"name": "Backstride", "url": "https://backstride.invalid"},
+            },
             "servers": [{"url": "/"}],
         },
     )

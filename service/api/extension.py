@@ -108,6 +108,10 @@ class Api(flask_smorest.Api):
                                        lazy=True)
         self.spec.components.header("ETAG", conditional.ETAG_DOC, lazy=True)
 
+    def _register_pagination_header(self) -> None:
+        """Nothing: lists page by cursor in the body (service.api.pagination), never with
+        flask-smorest's X-Pagination header, whose PaginationMetadata would be an unused schema."""
+
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()
         self._app.register_error_handler(DomainError, problems.from_domain_error)
