@@ -79,7 +79,10 @@ class CheckinById(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(410, response="GONE")
     def get(self, checkin_id: uuid.UUID):
-        """Read a check-in"""
+        """Read a check-in
+
+        One of yours as last recorded, with its ETag; a deleted one answers 410.
+        """
         return tagged(checkin_writes.get_owned(db(), current_account(), checkin_id))
 
     @blp.operation("putCheckin")

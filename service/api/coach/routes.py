@@ -85,7 +85,10 @@ class AthleteLink(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, athlete_id: uuid.UUID):
-        """Stop coaching an athlete"""
+        """Stop coaching an athlete
+
+        Your access to their data ends at once; their data stays theirs.
+        """
         coaching.revoke(coaching.link_of_coach(db(), current_account(), athlete_id), "coach",
                         now())
         commit()
@@ -122,7 +125,11 @@ class AthleteLoad(MethodView):
     @blp.response(200, LoadSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, athlete_id: uuid.UUID):
-        """Read an athlete's training load (with `load`)"""
+        """Read an athlete's training load (with `load`)
+
+        Their load report as they see it, without why advice is paused unless they granted
+        `pain`; the read goes in their access log.
+        """
         coach = current_account()
         athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.LOAD)
         today = local_date(now(), athlete.timezone)
@@ -141,7 +148,10 @@ class AthleteShoes(MethodView):
     @blp.response(200, page_schema(ShoeSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, athlete_id: uuid.UUID):
-        """List an athlete's shoes (with `shoes`)"""
+        """List an athlete's shoes (with `shoes`)
+
+        Their pairs with distance, age and wear, newest first; the read goes in their access log.
+        """
         coach = current_account()
         athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.SHOES)
         page = paginate(db(), shoe_records.listing(athlete,
@@ -161,7 +171,11 @@ class AthleteNotifications(MethodView):
     @blp.response(200, page_schema(NotificationSchema))
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args, athlete_id: uuid.UUID):
-        """List the warnings an athlete was sent (with `notifications`)"""
+        """List the warnings an athlete was sent (with `notifications`)
+
+        Newest first, and whether they read them; pain warnings only if they granted `pain`.
+        The read goes in their access log.
+        """
         coach = current_account()
         athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id,
                                                    scopes.NOTIFICATIONS)

@@ -38,7 +38,10 @@ class Coaches(MethodView):
     @blp.auth_required(scopes.PROFILE_READ)
     @blp.response(200, CoachListSchema)
     def get(self):
-        """List your coaches and what each may see"""
+        """List your coaches and what each may see
+
+        Every coach linked to you, with what you granted them and when.
+        """
         rows = db().execute(coaching.coaches_of(current_account())).all()
         return {"items": [link_answer(link, coach) for link, coach in rows]}
 
@@ -67,7 +70,10 @@ class CoachById(MethodView):
     @blp.response(200, CoachSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, body, coach_id: uuid.UUID):
-        """Change what a coach may see"""
+        """Change what a coach may see
+
+        The grants you send replace the old ones, at once.
+        """
         link = coaching.link_of_athlete(db(), current_account(), coach_id)
         coaching.change_grants(link, body["scopes"], now())
         coach = coaching.accounts_by_id(db(), [coach_id])[coach_id]

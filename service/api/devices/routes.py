@@ -25,7 +25,10 @@ class Devices(MethodView):
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.response(200, DeviceListSchema)
     def get(self):
-        """List your push targets"""
+        """List your push targets
+
+        The phones and browsers your notifications go to, and any that stopped and why.
+        """
         return {"items": db().scalars(devices.listing(current_account())).all()}
 
     @blp.operation("registerDevice")
@@ -58,6 +61,9 @@ class DeviceById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, device_id: uuid.UUID):
-        """Stop pushing to a target"""
+        """Stop pushing to a target
+
+        That phone or browser gets no more notifications from Backstride.
+        """
         devices.remove(db(), current_account(), device_id)
         commit()

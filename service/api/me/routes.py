@@ -39,7 +39,10 @@ class Profile(MethodView):
     @blp.if_none_match()
     @blp.response(200, ProfileSchema)
     def get(self):
-        """Read your profile"""
+        """Read your profile
+
+        Your email, name, time zone, units and quiet hours, with the ETag to change them by.
+        """
         account = current_account()
         return account, 200, etag_header(account.version)
 

@@ -56,7 +56,10 @@ class RoutineById(MethodView):
     @blp.response(200, RoutineSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, routine_id: str):
-        """Read a routine"""
+        """Read a routine
+
+        Its steps, dose, area and evidence label.
+        """
         routine = routines.BY_ID.get(routine_id)
         if routine is None:
             raise NotFound("No such routine.")

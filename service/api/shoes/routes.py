@@ -85,7 +85,10 @@ class ShoeById(MethodView):
     @blp.response(200, ShoeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, shoe_id: uuid.UUID):
-        """Read a pair of shoes"""
+        """Read a pair of shoes
+
+        Its distance, age, wear and when to replace it, with its ETag.
+        """
         return shown(shoe_records.get_owned(db(), current_account(), shoe_id))
 
     @blp.operation("updateShoe")
@@ -95,7 +98,10 @@ class ShoeById(MethodView):
     @blp.response(200, ShoeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def patch(self, changes, shoe_id: uuid.UUID):
-        """Change a pair of shoes"""
+        """Change a pair of shoes
+
+        Only the fields you send change; send the ETag you read to keep another phone's change.
+        """
         shoe = existing(partial(shoe_records.get_owned, db(), current_account(), shoe_id))
         check_if_match(etag_of(shoe.version))
         shoe_records.change(db(), shoe, changes, today())
