@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from openapi_spec_validator import validate
@@ -295,4 +296,14 @@ def test_every_operation_says_what_it_does(client):
     spec = client.get("/openapi.json").get_json()
     for name, operation in operations(spec):
         assert operation.get("description", "").strip(), f"{name} has no description"
+
+
+def test_operation_ids_say_what_the_operation_does_not_its_method(client):
+    """A generated client's method is named after it: `putCheckinBatch` for a POST said neither."""
+    spec = client.get("/openapi.json").get_json()
+    for name, operation in operations(spec):
+        verb = re.match(r"[a-z]+", operation["operationId"]).group()
+        assert verb not in ("put", "post", "patch"), f"{name}: {operation['operationId']}"
+    assert spec["paths"]["/v1/checkins/{checkin_id}"]["put"]["operationId"] == "uploadCheckin"
+    assert spec["paths"]["/v1/checkins/batch"]["post"]["operationId"] == "uploadCheckinBatch"
 

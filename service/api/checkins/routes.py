@@ -85,7 +85,7 @@ class CheckinById(MethodView):
         """
         return tagged(checkin_writes.get_owned(db(), current_account(), checkin_id))
 
-    @blp.operation("putCheckin")
+    @blp.operation("uploadCheckin")
     @blp.auth_required(scopes.CHECKINS_WRITE)
     @blp.if_match()
     @blp.arguments(CheckinInputSchema)
@@ -135,7 +135,7 @@ class CheckinById(MethodView):
 
 @blp.route("/batch")
 class CheckinBatch(MethodView):
-    @blp.operation("putCheckinBatch")
+    @blp.operation("uploadCheckinBatch")
     @blp.auth_required(scopes.CHECKINS_WRITE)
     @blp.idempotent()
     @blp.arguments(BatchSchema)
