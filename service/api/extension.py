@@ -135,7 +135,8 @@ class Blueprint(flask_smorest.Blueprint):
         - every answer declares X-Request-ID; a rate-limited operation's also RateLimit-*,
           an error answer's by referring to the variant of the error response that has them;
         - with `sends_etag()`, its 2xx answers with a body and its 304 declare ETag;
-        - with `idempotent()`, its 2xx answers declare Idempotent-Replayed.
+        - with `idempotent()`, its 2xx answers declare Idempotent-Replayed;
+        - a 429 or 503 of its own declares Retry-After, as the shared ones do.
         """
         manual = doc_info.get("manual_doc", {})  # merged into `doc` after the callbacks
         if "security" not in manual:
@@ -154,6 +155,8 @@ class Blueprint(flask_smorest.Blueprint):
                     headers["ETag"] = "ETAG"
                 if doc_info.get(_IDEMPOTENT) and code.startswith("2"):
                     headers["Idempotent-Replayed"] = REPLAYED_HEADER
+                if code in ("429", "503"):
+                    headers["Retry-After"] = header_component("Retry-After")
         return doc
 
     def operation(self, operation_id: str) -> Callable:

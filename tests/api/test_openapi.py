@@ -6,9 +6,12 @@ import json
 import re
 from pathlib import Path
 
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from service.api import create_app
 from service.cli.main import render_openapi
+from tests.conftest import make_settings
 from tests.support.runners import assert_problem, run, sign_up
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
@@ -306,4 +309,22 @@ def test_operation_ids_say_what_the_operation_does_not_its_method(client):
         assert verb not in ("put", "post", "patch"), f"{name}: {operation['operationId']}"
     assert spec["paths"]["/v1/checkins/{checkin_id}"]["put"]["operationId"] == "uploadCheckin"
     assert spec["paths"]["/v1/checkins/batch"]["post"]["operationId"] == "uploadCheckinBatch"
+
+
+def test_readiness_answers_the_503_it_documents(tmp_path, database):
+    """Its problem also names what each dependency answered: a client validating the answer
+    against a plain Problem (no other members allowed) would refuse it."""
+    broken = make_settings(database.url, tmp_path, broker_url="redis://127.0.0.1:9/0")
+    client = create_app(broken).test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    spec = client.get("/openapi.json").get_json()
+    documented = resolve(spec, spec["paths"]["/readyz"]["get"]["responses"]["503"])
+    media = documented["content"][response.mimetype]
+    schema = {**media["schema"], "components": spec["components"]}
+    errors = [f"{list(error.absolute_path)}: {error.message}"
+              for error in Draft202012Validator(schema).iter_errors(response.get_json())]
+    assert errors == []
+    assert {"retry-after", "x-request-id"} <= header_names(documented)
+    assert "Retry-After" in response.headers
 

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 from service import health
 from service.api.context import state
 from service.api.extension import Blueprint
-from service.api.problems import problem
+from service.api.problems import MEDIA_TYPE, ProblemSchema, problem
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes.")
 
@@ -16,6 +16,13 @@ blp = Blueprint("health", __name__, description="Liveness and readiness probes."
 class HealthSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class NotReadySchema(ProblemSchema):
+    """The problem readiness answers with: also what each dependency answered."""
+
+    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "`ok`, or why it is unreachable, by dependency (database, broker)."})
 
 
 @blp.route("/healthz")
@@ -36,7 +43,8 @@ class Readiness(MethodView):
     @blp.operation("getReadiness")
     @blp.read_only()
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @blp.alt_response(503, schema=NotReadySchema, content_type=MEDIA_TYPE,
+                      description="Not ready: the database or the broker is unreachable.")
     def get(self):
         """Can the process serve
 
