@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from backstride_client import AuthenticatedClient, Client
 from backstride_client.api.auth import create_token, register
-from backstride_client.api.checkins import list_checkins, put_checkin, put_checkin_batch
+from backstride_client.api.checkins import list_checkins, upload_checkin, upload_checkin_batch
 from backstride_client.api.coach import (
     create_coach_invite,
     get_coach_athlete_load,
@@ -211,7 +211,7 @@ def phone(base_url: str) -> None:
                              location=CheckinBatchItemLocation.LOWER_BACK),
         ]
         batch = expect("batch upload", HTTPStatus.OK, BatchResponse,
-                       put_checkin_batch.sync_detailed(client=app, body=Batch(items=items),
+                       upload_checkin_batch.sync_detailed(client=app, body=Batch(items=items),
                                                        idempotency_key=str(uuid.uuid4())))
         check("batch upload",
               all(r.result == BatchResultResult.CREATED for r in batch.results),
@@ -232,13 +232,13 @@ def phone(base_url: str) -> None:
             return CheckinInput(kind=CheckinInputKind.RUN, started_at=days_ago(0, 6),
                                 distance_m=distance_m, duration_s=1_500)
 
-        created_answer = put_checkin.sync_detailed(run_id, client=app, body=run(4_000))
+        created_answer = upload_checkin.sync_detailed(run_id, client=app, body=run(4_000))
         created = expect("PUT without If-Match", HTTPStatus.CREATED, Checkin, created_answer)
         manual_runs.append(run_id)
         first_tag = etag("PUT without If-Match", created_answer)
 
         # The runner corrects the distance; the phone sends the tag it holds.
-        updated_answer = put_checkin.sync_detailed(run_id, client=app, body=run(4_200),
+        updated_answer = upload_checkin.sync_detailed(run_id, client=app, body=run(4_200),
                                                    if_match=first_tag)
         updated = expect("PUT with If-Match", HTTPStatus.OK, Checkin, updated_answer)
         check("PUT with If-Match", updated.version == created.version + 1,
@@ -247,7 +247,7 @@ def phone(base_url: str) -> None:
 
         # Another phone still holds the old tag: its edit is refused, not silently applied.
         stale = refused("PUT with a stale If-Match", HTTPStatus.PRECONDITION_FAILED,
-                        put_checkin.sync_detailed(run_id, client=app, body=run(9_999),
+                        upload_checkin.sync_detailed(run_id, client=app, body=run(9_999),
                                                   if_match=first_tag))
 
         # The second phone syncs again and gets only what changed since.

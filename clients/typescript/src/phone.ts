@@ -28,8 +28,8 @@ import {
   listCoachAthletes,
   listDevices,
   listNotifications,
-  putCheckin,
-  putCheckinBatch,
+  uploadCheckin,
+  uploadCheckinBatch,
   register,
   registerDevice,
   revokePersonalToken,
@@ -208,7 +208,7 @@ async function phone(baseUrl: string): Promise<void> {
       { id: randomUUID(), kind: 'pain', recorded_at: daysAgo(1, 8), severity: 8,
         location: 'lower_back', timing: 'next_morning', radiates: 'none' },
     ];
-    const { data: batch } = await expect('batch upload', 200, putCheckinBatch({
+    const { data: batch } = await expect('batch upload', 200, uploadCheckinBatch({
       client: app, body: { items }, headers: { 'Idempotency-Key': randomUUID() },
     }));
     check('batch upload', batch.results.every((r) => r.result === 'created'), batch.results);
@@ -226,14 +226,14 @@ async function phone(baseUrl: string): Promise<void> {
     const runId = randomUUID();
     const run: CheckinInput = { kind: 'run', started_at: daysAgo(0, 6), distance_m: 4_000,
       duration_s: 1_500 };
-    const created = await expect('PUT without If-Match', 201, putCheckin({
+    const created = await expect('PUT without If-Match', 201, uploadCheckin({
       client: app, path: { checkin_id: runId }, body: run,
     }));
     manualRunId = runId;
     const firstTag = etag('PUT without If-Match', created.response);
 
     // The runner corrects the distance; the phone sends the tag it holds.
-    const updated = await expect('PUT with If-Match', 200, putCheckin({
+    const updated = await expect('PUT with If-Match', 200, uploadCheckin({
       client: app, path: { checkin_id: runId }, body: { ...run, distance_m: 4_200 },
       headers: { 'If-Match': firstTag },
     }));
@@ -243,7 +243,7 @@ async function phone(baseUrl: string): Promise<void> {
     check('PUT with If-Match', secondTag !== firstTag, [firstTag, secondTag]);
 
     // Another phone still holds the old tag: its edit is refused, not silently applied.
-    const stale = await refused('PUT with a stale If-Match', 412, putCheckin({
+    const stale = await refused('PUT with a stale If-Match', 412, uploadCheckin({
       client: app, path: { checkin_id: runId }, body: { ...run, distance_m: 9_999 },
       headers: { 'If-Match': firstTag },
     }));
