@@ -2,9 +2,11 @@
 
 A write with `If-Match` that no longer matches is refused with 412, so two phones editing the same
 record cannot silently overwrite each other; a write without it is accepted (the offline app
-cannot always know the current tag), unless a view requires it (428). `If-Match` on a record that
-does not exist is refused with 412 too, `*` included (RFC 9110 §13.1.1: `*` is false when there
-is no current representation), so a conditional PUT never creates.
+cannot always know the current tag), unless a view requires it (428). A conditional PUT on a
+record that does not exist is refused with 412, `*` included (RFC 9110 §13.1.1: `*` is false when
+there is no current representation), so it never creates. A PATCH or DELETE of a missing record
+stays 404 with or without If-Match: a server ignores preconditions when the request would fail
+without them (RFC 9110 §13.2.1).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ IF_MATCH_DOC: dict[str, Any] = {
     "in": "header",
     "required": False,
     "description": "The ETag you read; a stale one gets 412, and so does any (`*` too) on a "
-                   "record that does not exist. Without it the write is accepted.",
+                   "PUT to a record that does not exist. Without it the write is accepted.",
     "schema": {"type": "string"},
 }
 IF_NONE_MATCH_DOC: dict[str, Any] = {

@@ -121,14 +121,14 @@ def test_a_stale_etag_does_not_overwrite_a_change_from_another_phone(client):
     assert runner.get(f"/v1/shoes/{shoe['id']}").get_json()["name"] == "Renamed"
 
 
-def test_if_match_on_a_pair_that_does_not_exist_is_412(client):
-    """RFC 9110 §13.1.1: `*` is false when there is nothing there, and so is any tag."""
+def test_if_match_on_a_pair_that_does_not_exist_is_404_as_without_it(client):
+    """RFC 9110 §13.2.1: preconditions are ignored when the request fails without them."""
     runner = sign_up(client)
     missing = uuid.uuid4()
     for tag in ("*", '"v1"'):
         assert_problem(runner.patch(f"/v1/shoes/{missing}", json={"name": "Other"},
-                                    headers={"If-Match": tag}), 412)
-        assert_problem(runner.delete(f"/v1/shoes/{missing}", headers={"If-Match": tag}), 412)
+                                    headers={"If-Match": tag}), 404)
+        assert_problem(runner.delete(f"/v1/shoes/{missing}", headers={"If-Match": tag}), 404)
     assert_problem(runner.patch(f"/v1/shoes/{missing}", json={"name": "Other"}), 404)
     assert_problem(runner.delete(f"/v1/shoes/{missing}"), 404)
 

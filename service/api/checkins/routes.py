@@ -126,9 +126,8 @@ class CheckinById(MethodView):
         harmless (204), unless If-Match asks about the deleted version (410).
         """
         athlete = current_account()
-        if if_match_sent():
-            current = existing(partial(checkin_writes.get_owned, db(), athlete, checkin_id))
-            check_if_match(etag_of(current.version))
+        if if_match_sent():  # a missing one is 404 either way (RFC 9110 §13.2.1)
+            check_if_match(etag_of(checkin_writes.get_owned(db(), athlete, checkin_id).version))
         checkin_writes.delete(db(), athlete, checkin_id, now())
         commit()
 

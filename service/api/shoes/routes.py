@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from functools import partial
 
 from flask import url_for
 from flask.views import MethodView
 
-from service.api.conditional import check_if_match, etag_header, etag_of, existing
+from service.api.conditional import check_if_match, etag_header, etag_of
 from service.api.context import commit, db, now
 from service.api.extension import Blueprint, location
 from service.api.pagination import page_schema, paginate
@@ -102,7 +101,7 @@ class ShoeById(MethodView):
 
         Only the fields you send change; send the ETag you read to keep another phone's change.
         """
-        shoe = existing(partial(shoe_records.get_owned, db(), current_account(), shoe_id))
+        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         check_if_match(etag_of(shoe.version))
         shoe_records.change(db(), shoe, changes, today())
         commit()
@@ -119,7 +118,7 @@ class ShoeById(MethodView):
 
         A pair with runs keeps its history: it is retired instead, and returned.
         """
-        shoe = existing(partial(shoe_records.get_owned, db(), current_account(), shoe_id))
+        shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         check_if_match(etag_of(shoe.version))
         deleted = shoe_records.delete_or_retire(db(), shoe, now())
         commit()
