@@ -74,7 +74,7 @@ WHERE kind = 'run' AND deleted_at IS NULL AND local_date > %(day)s::date - 30
       AND local_date <= %(day)s::date
 GROUP BY athlete_id
 """
-RESET = "TRUNCATE nightly_state, nightly_log, notifications"
+RESET = "TRUNCATE nightly_state, nightly_log, deliveries, notifications"
 
 
 def seed(dsn: str, first: int, last: int) -> None:
