@@ -58,7 +58,10 @@ class Checkin(Base):
     local_date: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(String(2000))
 
+    # run: elapsed seconds, start to finish, pauses included (exercise: how long it took).
     duration_s: Mapped[int | None] = mapped_column(Integer)
+    # run: moving (timer) seconds, pauses left out, when the recording says it (FIT, TCX).
+    moving_s: Mapped[int | None] = mapped_column(Integer)
     distance_m: Mapped[int | None] = mapped_column(Integer)
     surface: Mapped[str | None] = mapped_column(String(16))
     shoe_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("shoes.id"), index=True)

@@ -93,6 +93,16 @@ def test_bad_input_is_named_and_nothing_is_written(client, body, named):
     assert history(runner) == []
 
 
+def test_a_runs_moving_time_is_kept_and_can_never_be_longer_than_its_elapsed_time(client):
+    sam = sign_up(client)
+    paused = sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run(duration_s=3000, moving_s=2700))
+    assert paused.status_code == 201
+    assert (paused.get_json()["duration_s"], paused.get_json()["moving_s"]) == (3000, 2700)
+    assert sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run()).get_json()["moving_s"] is None
+    longer = sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run(duration_s=3000, moving_s=3001))
+    assert_problem(longer, 422, "moving_s")
+
+
 def test_a_pace_of_exactly_two_minutes_per_km_is_accepted(client):
     runner = sign_up(client)
     assert put(runner, run(distance_m=10_000, duration_s=1200)).status_code == 201

@@ -61,7 +61,13 @@ class CheckinInputSchema(Schema):
     started_at = Instant(metadata={"description": "run: start, with an offset."})
     recorded_at = Instant(metadata={"description": "pain, exercise: when."})
     duration_s = fields.Integer(allow_none=True,
-                                validate=validate.Range(1, rules.MAX_DURATION_S))
+                                validate=validate.Range(1, rules.MAX_DURATION_S), metadata={
+                                    "description": "run: elapsed seconds, start to finish, "
+                                                   "pauses included; exercise: how long."})
+    moving_s = fields.Integer(allow_none=True, validate=validate.Range(1, rules.MAX_DURATION_S),
+                              metadata={"description": "run: moving time in seconds, when the "
+                                        "file says (the timer time, pauses left out); at most "
+                                        "duration_s. Imports set it from FIT and TCX."})
     distance_m = fields.Integer(validate=validate.Range(1, rules.MAX_DISTANCE_M))
     surface = fields.String(allow_none=True, validate=validate.OneOf(rules.SURFACES))
     sport = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
@@ -118,7 +124,12 @@ class CheckinSchema(Schema):
     local_date = fields.Date(required=True,
                              metadata={"description": "The day it belongs to, in your zone."})
     notes = fields.String(allow_none=True, required=True)
-    duration_s = fields.Integer(allow_none=True, required=True)
+    duration_s = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "run: elapsed seconds, start to finish, pauses included (a run ends at "
+                       "started_at + duration_s); exercise: how long."})
+    moving_s = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "run: moving time in seconds, when the file says (the timer time, pauses "
+                       "left out); null otherwise."})
     distance_m = fields.Integer(allow_none=True, required=True)
     surface = fields.String(allow_none=True, required=True)
     sport = fields.String(allow_none=True, required=True)

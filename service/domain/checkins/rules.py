@@ -34,7 +34,8 @@ REQUIRED = {
     "exercise": ("recorded_at", "focus"),
 }
 FIELDS = {
-    "run": {"started_at", "duration_s", "distance_m", "surface", "shoe_id", "effort", "sport"},
+    "run": {"started_at", "duration_s", "moving_s", "distance_m", "surface", "shoe_id", "effort",
+            "sport"},
     "pain": {"recorded_at", "location", "side", "severity", "timing", "radiates",
              "morning_stiffness_min", "answers"},
     "exercise": {"recorded_at", "focus", "duration_s", "routine_ids"},
@@ -61,6 +62,9 @@ def problems(item: dict[str, Any], now: datetime) -> dict[str, list[str]]:
             errors["duration_s"] = [
                 "Faster than 2:00 min/km for this distance; check the distance and duration."
             ]
+    if kind == "run" and item.get("moving_s") is not None and item.get("duration_s") is not None \
+            and item["moving_s"] > item["duration_s"]:
+        errors["moving_s"] = ["Longer than the elapsed duration_s; moving time leaves pauses out."]
     return errors
 
 

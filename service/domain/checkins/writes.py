@@ -23,8 +23,9 @@ from service.domain.pain import tiers as pain
 from service.models import Account, Checkin, Shoe, SyncCounter
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-_PAYLOAD = ("notes", "duration_s", "distance_m", "surface", "sport", "effort", "location", "side",
-            "severity", "timing", "radiates", "morning_stiffness_min", "focus", "routine_ids")
+_PAYLOAD = ("notes", "duration_s", "moving_s", "distance_m", "surface", "sport", "effort",
+            "location", "side", "severity", "timing", "radiates", "morning_stiffness_min", "focus",
+            "routine_ids")
 
 
 @dataclass(frozen=True)
