@@ -54,6 +54,7 @@ class Settings:
     vapid_private_key: str | None
     vapid_subject: str
     push_ca_bundle: str | None
+    push_allow_loopback: bool
     fcm_project_id: str | None
     fcm_service_account_file: str | None
     fcm_url: str
@@ -128,6 +129,8 @@ class Settings:
             vapid_subject=reader.get("VAPID_SUBJECT", _vapid_subject,
                                      "mailto:ops@backstride.invalid"),
             push_ca_bundle=reader.get("PUSH_CA_BUNDLE", str, None),
+            # Tests only: their fake push services listen on 127.0.0.1 (workers/push/guard.py).
+            push_allow_loopback=reader.get("PUSH_ALLOW_LOOPBACK", _boolean, False),
             fcm_project_id=reader.get("FCM_PROJECT_ID", str, None),
             fcm_service_account_file=reader.get("FCM_SERVICE_ACCOUNT_FILE", _existing_file, None),
             fcm_url=reader.get("FCM_URL", _url, "https://fcm.googleapis.com"),
@@ -219,8 +222,9 @@ WEBPUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.p
 
 
 def _host_list(raw: str) -> tuple[str, ...]:
+    """Host names (`*.` for any subdomain); `host:port` admits that port on that host alone."""
     hosts = tuple(h.strip().lower() for h in raw.split(",") if h.strip())
-    if not hosts or any("/" in h or " " in h for h in hosts):
+    if not hosts or any(set(h) & set("/ @\\?#") for h in hosts):
         raise ValueError("must be a comma-separated list of host names")
     return hosts
 
@@ -268,6 +272,14 @@ def _fraction(raw: str) -> float:
     if not 0 < value < 5:
         raise ValueError("must be a fraction such as 0.30 (30 %)")
     return value
+
+
+def _boolean(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
 
 
 def _non_negative_int(raw: str) -> int:

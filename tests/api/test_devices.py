@@ -40,6 +40,16 @@ def test_each_kind_of_push_target_registers_and_lists_without_secrets(client):
     "https://127.0.0.1:8443/push",  # loopback, not on the default list
     "https://[::1]/push",
     "https://attacker.example/push",  # not a push service
+    "https://127.0.0.1\\@fcm.googleapis.com/fcm/send/abc",  # urllib3 connects to 127.0.0.1
+    "https://evil.example\\.push.apple.com/x",  # urllib3 connects to evil.example
+    "https://u:p@fcm.googleapis.com/fcm/send/abc",  # user info (py_vapid raised on it)
+    "https://fcm.googleapis.com@127.0.0.1/fcm/send/abc",
+    "https://fcm.googleapis.com:8443/fcm/send/abc",  # an explicit port
+    "https://fcm.googleapis.com:443/fcm/send/abc",
+    "https://fcm.googleapis.com./fcm/send/abc",
+    "https://fcm.googleapis.com/fcm/send/abc#frag",
+    "https://fcm.googleapis.com/fcm/send/a b",
+    "https://%66cm.googleapis.com/fcm/send/abc",
 ])
 def test_web_push_endpoints_must_be_https_push_services(client, endpoint):
     runner = sign_up(client)
@@ -48,10 +58,42 @@ def test_web_push_endpoints_must_be_https_push_services(client, endpoint):
 
 
 def test_the_allow_list_is_a_setting(database, tmp_path):
-    app = create_app(make_settings(database.url, tmp_path, webpush_hosts="127.0.0.1"))
+    app = create_app(make_settings(database.url, tmp_path,
+                                   webpush_hosts="127.0.0.1,127.0.0.1:8443"))
     runner = sign_up(app.test_client())
-    response = runner.post("/v1/devices", json=subscription("https://127.0.0.1:8443/push/x"))
-    assert response.status_code == 201
+    for endpoint in ("https://127.0.0.1/push/x", "https://127.0.0.1:8443/push/y"):
+        response = runner.post("/v1/devices", json=subscription(endpoint))
+        assert response.status_code == 201, response.get_json()
+    assert_problem(runner.post("/v1/devices", json=subscription("https://127.0.0.1:8444/push/z")),
+                   422, "endpoint")
+
+
+@pytest.mark.parametrize("body", [
+    {"kind": "apns", "token": "../../3/device/x?y"},
+    {"kind": "apns", "token": "a" * 63},  # 32 bytes or more, in whole bytes
+    {"kind": "apns", "token": "g" * 64},
+    {"kind": "apns", "token": "a" * 202},
+    {"kind": "fcm", "token": "fcm token with spaces"},
+    {"kind": "fcm", "token": "fcm/../token"},
+    {"kind": "fcm", "token": "x" * 4097},
+    {"kind": "expo", "token": "not-an-expo-token"},
+    {"kind": "expo", "token": "ExponentPushToken[../x]"},
+    {"kind": "expo", "token": "ExponentPushToken[]"},
+], ids=lambda body: f"{body['kind']}-{body['token'][:24]}")
+def test_push_tokens_must_look_like_their_providers_tokens(client, body):
+    runner = sign_up(client)
+    assert_problem(runner.post("/v1/devices", json=body), 422, "token")
+    assert runner.get("/v1/devices").get_json()["items"] == []
+
+
+def test_apns_tokens_are_hex_of_32_bytes_or_more_and_kept_in_lower_case(client):
+    runner = sign_up(client)
+    for token in ("AB" * 32, "0f" * 50, "ExpoPushToken[abc_DEF-123]"):
+        kind = "expo" if token.startswith("Expo") else "apns"
+        response = runner.post("/v1/devices", json={"kind": kind, "token": token})
+        assert response.status_code == 201, response.get_json()
+    again = runner.post("/v1/devices", json={"kind": "apns", "token": "ab" * 32})
+    assert again.status_code == 200, "the same token in another case is the same device"
 
 
 @pytest.mark.parametrize(("body", "named"), [

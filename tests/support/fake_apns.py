@@ -1,8 +1,9 @@
 """A local fake of APNs: HTTP/2 over TLS on 127.0.0.1 (the h2 library), checking what it gets.
 
 It verifies the ES256 provider token against the key's public half (`kid`, `iss`, age), requires
-`apns-topic`, `apns-push-type` and `apns-collapse-id`, and answers by device token: ...gone 410
-Unregistered, ...bad 400 BadDeviceToken, ...busy 429 TooManyRequests, else 200.
+`apns-topic`, `apns-push-type` and `apns-collapse-id`, and answers by the device token's last hex
+digits (`token("410")`): ...410 410 Unregistered, ...400 400 BadDeviceToken, ...429 429
+TooManyRequests, else 200.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.support.fake_webpush import self_signed
 
 KEY_ID, TEAM_ID, TOPIC = "ABC123DEFG", "TEAM123456", "app.backstride.ios"
+
+
+def token(ending: str) -> str:
+    """A well-formed device token (64 hex digits) ending in `ending`, which picks the answer."""
+    return ending.rjust(64, "a")
 
 
 class FakeApns:
@@ -110,11 +116,11 @@ class FakeApns:
         device = headers[":path"].removeprefix("/3/device/")
         self.received.append({"device": device, "collapse": headers.get("apns-collapse-id"),
                               **json.loads(request["body"])})
-        if device.endswith("gone"):
+        if device.endswith("410"):
             return 410, {"reason": "Unregistered", "timestamp": int(time.time() * 1000)}
-        if device.endswith("bad"):
+        if device.endswith("400"):
             return 400, {"reason": "BadDeviceToken"}
-        if device.endswith("busy"):
+        if device.endswith("429"):
             return 429, {"reason": "TooManyRequests"}
         return 200, None
 

@@ -2,8 +2,8 @@
 
 The token endpoint verifies the RS256 assertion with the service account's public key, its
 issuer, scope, audience and lifetime; the send endpoint requires the access token it handed out
-and a well-formed message. The device token decides the answer: ...[gone] UNREGISTERED (404),
-...[busy] 429 with Retry-After, else 200.
+and a well-formed message. The device token decides the answer: ...-gone UNREGISTERED (404),
+...-busy 429 with Retry-After, else 200.
 """
 
 from __future__ import annotations
@@ -95,11 +95,11 @@ class FakeFcm:
             self.problems.append("data values must be strings")
         self.received.append(message)
         token = message.get("token", "")
-        if token.endswith("[gone]"):
+        if token.endswith("-gone"):
             return 404, {"error": {"status": "NOT_FOUND", "details": [
                 {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
                  "errorCode": "UNREGISTERED"}]}}
-        if token.endswith("[busy]"):
+        if token.endswith("-busy"):
             return 429, {"error": {"status": "RESOURCE_EXHAUSTED"}}, {"Retry-After": "90"}
         return 200, {"name": f"projects/{PROJECT}/messages/{len(self.received)}"}
 

@@ -3,7 +3,8 @@
 It checks what a real one would: the VAPID JWT (ES256 signature by the key in `k`, `aud` the
 endpoint's origin, `exp` within 24 h, a `sub`), a TTL, a Topic of at most 32 characters, and it
 decrypts every payload with the subscription's private key (RFC 8291), as pywebpush's own tests
-do. The path decides the answer: /push/gone 410, /push/busy 429 with Retry-After, else 201.
+do. The path decides the answer: /push/gone 410, /push/busy 429 with Retry-After,
+/push/redirect 307 to `redirect_to`, else 201.
 """
 
 from __future__ import annotations
@@ -72,12 +73,21 @@ class FakeWebPush:
         self.subscribers: dict[str, Subscriber] = {}
         self.received: list[dict] = []
         self.problems: list[str] = []
+        self.paths: list[str] = []  # every POST's path, checked or not
+        self.redirect_to = "http://127.0.0.1:9/"  # where /push/redirect answers 307 to
         self.cert, key = self_signed(directory)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                fake.paths.append(self.path)
+                if self.path == "/push/redirect":  # a push service sending us elsewhere
+                    self.send_response(307)
+                    self.send_header("Location", fake.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 fake.check(self.path, self.headers, body)  # names are case-insensitive
                 status = {"/push/gone": 410, "/push/busy": 429}.get(self.path, 201)
                 self.send_response(status)
@@ -94,6 +104,7 @@ class FakeWebPush:
         context.load_cert_chain(self.cert, key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.origin = f"https://127.0.0.1:{self.server.server_port}"
+        self.host = f"127.0.0.1:{self.server.server_port}"  # as an allow-list names it
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def subscribe(self, name: str) -> dict:

@@ -52,6 +52,8 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"LOG_FORMAT": "xml"}, "BACKSTRIDE_LOG_FORMAT"),
     ({"WORKER_METRICS_PORT": "70000"}, "BACKSTRIDE_WORKER_METRICS_PORT"),
     ({"PUSH_STUCK_AFTER_S": "10"}, "BACKSTRIDE_PUSH_STUCK_AFTER_S"),  # the timeout is 10 s
+    ({"PUSH_ALLOW_LOOPBACK": "maybe"}, "BACKSTRIDE_PUSH_ALLOW_LOOPBACK"),
+    ({"WEBPUSH_HOSTS": "u@fcm.googleapis.com"}, "BACKSTRIDE_WEBPUSH_HOSTS"),
 ])
 def test_a_bad_setting_is_named_in_one_line(tmp_path, values, named):
     with pytest.raises(ConfigError) as error:
@@ -72,3 +74,11 @@ def test_rate_limits_count_in_redis_whenever_there_is_one(tmp_path):
     assert (embedded.ratelimit_default, embedded.ratelimit_auth) == ("300 per minute",
                                                                       "10 per minute")
     assert embedded.proxy_hops == 0
+
+
+def test_push_reaches_loopback_only_when_a_test_says_so(tmp_path):
+    assert Settings.from_env(env(tmp_path)).push_allow_loopback is False
+    allowed = Settings.from_env(env(tmp_path, PUSH_ALLOW_LOOPBACK="true",
+                                    WEBPUSH_HOSTS="127.0.0.1:8443, *.push.apple.com"))
+    assert allowed.push_allow_loopback is True
+    assert allowed.webpush_hosts == ("127.0.0.1:8443", "*.push.apple.com")

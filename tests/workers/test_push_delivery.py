@@ -12,6 +12,7 @@ from service.db import make_engine, make_session_factory
 from service.domain.notify import deliveries, devices, notifications
 from service.models import Delivery, Device
 from tests.support.fake_apns import KEY_ID, TEAM_ID, TOPIC, FakeApns
+from tests.support.fake_apns import token as apns_token
 from tests.support.fake_fcm import PROJECT, FakeFcm
 from tests.support.fake_push import ACCESS_TOKEN, FakeExpo
 from tests.support.fake_webpush import FakeWebPush
@@ -154,8 +155,9 @@ def web(tmp_path):
 
 
 def webpush_provider(fake, private_key):
-    return {"webpush": WebPushProvider(private_key, "mailto:ops@example.org", ("127.0.0.1",),
-                                       timeout_s=5, ca_bundle=str(fake.cert))}
+    return {"webpush": WebPushProvider(private_key, "mailto:ops@example.org", (fake.host,),
+                                       timeout_s=5, ca_bundle=str(fake.cert),
+                                       allow_loopback=True)}
 
 
 def subscribed(session, fake, *names):
@@ -164,7 +166,7 @@ def subscribed(session, fake, *names):
         sub = fake.subscribe(name)
         devices.register(session, athlete, None, kind="webpush", address=sub["endpoint"],
                          p256dh=sub["keys"]["p256dh"], auth=sub["keys"]["auth"],
-                         allowed_hosts=("127.0.0.1",))
+                         allowed_hosts=(fake.host,))
     session.commit()
     return athlete
 
@@ -211,8 +213,8 @@ def test_vapid_keys_come_from_the_cli():
 
 def test_fcm_signs_in_once_sends_v1_messages_and_drops_gone_tokens(session, tmp_path):
     with FakeFcm(tmp_path) as fcm:
-        athlete = athlete_with(session, "fcm-token[phone]", "fcm-token[gone]",
-                               "fcm-token[busy]", kind="fcm")
+        athlete = athlete_with(session, "fcm-token-phone", "fcm-token-gone",
+                               "fcm-token-busy", kind="fcm")
         notify(session, athlete)
         deliveries.plan(session, datetime.now(UTC), ["fcm"])
         session.commit()
@@ -223,21 +225,23 @@ def test_fcm_signs_in_once_sends_v1_messages_and_drops_gone_tokens(session, tmp_
         assert fcm.problems == []
         assert fcm.tokens_issued == 1, "one access token for all three sends"
         assert sorted(m["token"] for m in fcm.received) == [
-            "fcm-token[busy]", "fcm-token[gone]", "fcm-token[phone]"]
+            "fcm-token-busy", "fcm-token-gone", "fcm-token-phone"]
         assert {m["android"]["collapse_key"] for m in fcm.received} == {
             str(session.scalar(select(Delivery.notification_id)))}
         by_status = dict(session.execute(select(Device.address, Delivery.status)
                                          .join(Delivery, Delivery.device_id == Device.id)).all())
-        assert by_status == {"fcm-token[phone]": "sent", "fcm-token[gone]": "gone",
-                             "fcm-token[busy]": "pending"}
+        assert by_status == {"fcm-token-phone": "sent", "fcm-token-gone": "gone",
+                             "fcm-token-busy": "pending"}
         busy = session.scalar(select(Delivery).join(Device, Delivery.device_id == Device.id)
-                              .where(Device.address == "fcm-token[busy]"))
+                              .where(Device.address == "fcm-token-busy"))
         assert busy.next_attempt_at >= datetime.now(UTC) + timedelta(seconds=85)
 
 
 def test_apns_over_http2_reuses_its_provider_token_and_drops_gone_devices(session, tmp_path):
     with FakeApns(tmp_path) as apns:
-        athlete = athlete_with(session, "phone", "oldgone", "typobad", "busy", kind="apns")
+        phone, gone, bad, busy = (apns_token("200"), apns_token("410"), apns_token("400"),
+                                 apns_token("429"))
+        athlete = athlete_with(session, phone, gone, bad, busy, kind="apns")
         notify(session, athlete)
         deliveries.plan(session, datetime.now(UTC), ["apns"])
         session.commit()
@@ -248,10 +252,8 @@ def test_apns_over_http2_reuses_its_provider_token_and_drops_gone_devices(sessio
 
         assert apns.problems == []
         assert len(apns.provider_tokens) == 1, "one provider token for every push"
-        assert sorted(m["device"] for m in apns.received) == ["busy", "oldgone", "phone",
-                                                              "typobad"]
+        assert sorted(m["device"] for m in apns.received) == sorted([phone, gone, bad, busy])
         assert {m["aps"]["alert"]["title"] for m in apns.received} == {"Big step up"}
         by_status = dict(session.execute(select(Device.address, Delivery.status)
                                          .join(Delivery, Delivery.device_id == Device.id)).all())
-        assert by_status == {"phone": "sent", "oldgone": "gone", "typobad": "gone",
-                             "busy": "pending"}
+        assert by_status == {phone: "sent", gone: "gone", bad: "gone", busy: "pending"}

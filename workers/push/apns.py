@@ -11,11 +11,13 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import jwt
 
 from service.domain.notify.deliveries import Outcome
+from service.domain.notify.devices import token_problem
 from service.models import Device
 from workers.push.message import Message, retry_after_s, tls
 
@@ -42,9 +44,11 @@ class ApnsProvider:
                    "apns-topic": self.topic, "apns-push-type": "alert", "apns-priority": "10",
                    "apns-expiration": str(int(time.time()) + 24 * 3600),
                    "apns-collapse-id": message.collapse_key[:64]}
+        if token_problem("apns", device.address):  # stored before tokens were checked
+            return Outcome("gone", "apns: not a device token")
+        url = f"{self.base_url}/3/device/{quote(device.address, safe='')}"
         try:
-            response = self.client.post(f"{self.base_url}/3/device/{device.address}",
-                                        json=payload, headers=headers)
+            response = self.client.post(url, json=payload, headers=headers)
         except httpx.HTTPError as error:
             return Outcome("retry", f"apns: {type(error).__name__}")
         if response.status_code == 200:

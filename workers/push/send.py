@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Protocol
@@ -19,6 +20,8 @@ from workers.push.fcm import FcmProvider
 from workers.push.message import Message
 from workers.push.webpush import WebPushProvider
 
+log = logging.getLogger(__name__)
+
 
 class Provider(Protocol):
     kind: str
@@ -35,7 +38,7 @@ def providers(settings: Settings) -> dict[str, Provider]:
     if settings.vapid_private_key:
         available["webpush"] = WebPushProvider(
             settings.vapid_private_key, settings.vapid_subject, settings.webpush_hosts,
-            settings.push_timeout_s, settings.push_ca_bundle)
+            settings.push_timeout_s, settings.push_ca_bundle, settings.push_allow_loopback)
     if settings.fcm_project_id and settings.fcm_service_account_file:
         available["fcm"] = FcmProvider(settings.fcm_service_account_file,
                                        settings.fcm_project_id, settings.fcm_url,
@@ -65,8 +68,7 @@ def send_due(session: Session, available: Mapping[str, Provider],
         if not claimed:
             return counts
         for position, item in enumerate(claimed):
-            outcome = available[item.device.kind].send(item.device,
-                                                       Message.of(item.notification))
+            outcome = _send_one(available, item)
             status = deliveries.record(session, item.delivery_id, outcome, utcnow())
             if position + 1 < len(claimed):  # in the same commit: the next one starts now
                 deliveries.started(session, claimed[position + 1].delivery_id, utcnow())
@@ -77,3 +79,18 @@ def send_due(session: Session, available: Mapping[str, Provider],
             counts[status] = counts.get(status, 0) + 1
             if on_recorded is not None:
                 on_recorded(item.device.kind, status)
+
+
+def _send_one(available: Mapping[str, Provider], item: deliveries.Claimed) -> deliveries.Outcome:
+    """One delivery's outcome, whatever its provider does: a provider that raises (a bug, or input
+    it chokes on) fails this delivery alone, which is retried and in the end given up like any
+    other, instead of leaving the whole claimed batch `sending` for every sweep to trip over."""
+    kind = item.device.kind
+    provider = available.get(kind)
+    if provider is None:  # turned off since the delivery was planned
+        return deliveries.Outcome("retry", f"{kind}: not configured on this worker")
+    try:
+        return provider.send(item.device, Message.of(item.notification))
+    except Exception:
+        log.exception("push provider %s raised on delivery %s", kind, item.delivery_id)
+        return deliveries.Outcome("retry", f"{kind}: could not be sent (an error on our side)")

@@ -3,7 +3,14 @@
 pywebpush's defaults would drop messages for phones that are offline (`ttl=0`) and can hang (no
 timeout): both are always passed. `Topic` carries the collapse key, so a re-send replaces what the
 browser shows. 404/410 mean the subscription is gone; 413 is a payload too large (a bug: failed);
-429 and 5xx are retried. The endpoint is checked against the allow-list again before sending.
+429 and 5xx are retried; anything else, a redirect included, is failed (redirects are never
+followed).
+
+The endpoint is someone else's URL: it is read again here with the registration's own parser
+(`service.domain.notify.endpoints`), and what is posted to is the URL rebuilt from that reading,
+through a session that checks every address it connects to (workers/push/guard.py). A failure is
+recorded in words that say nothing of our network (the athlete reads them in their export); the
+details go to the worker's log.
 """
 
 from __future__ import annotations
@@ -11,69 +18,69 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import time
-from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
+from service.domain.notify import endpoints
 from service.domain.notify.deliveries import Outcome
-from service.domain.notify.devices import endpoint_problem
 from service.models import Device
+from workers.push.guard import GuardedSession
 from workers.push.message import Message, retry_after_s
 
 TTL_S = 24 * 3600
 VAPID_LIFETIME_S = 12 * 3600  # RFC 8292: at most 24 h
 VAPID_RENEW_S = 3600
+UNREACHABLE = "webpush: the push service could not be reached"
+log = logging.getLogger(__name__)
 
 
 class WebPushProvider:
     kind = "webpush"
 
     def __init__(self, vapid_private_key: str, subject: str, allowed_hosts: tuple[str, ...],
-                 timeout_s: float, ca_bundle: str | None = None) -> None:
+                 timeout_s: float, ca_bundle: str | None = None,
+                 allow_loopback: bool = False) -> None:
         self.vapid = Vapid02.from_raw(vapid_private_key.encode())
         self.subject = subject
         self.allowed_hosts = allowed_hosts
         self.timeout_s = timeout_s
-        self.session = requests.Session()
+        self.session = GuardedSession(allow_loopback=allow_loopback, ca_bundle=ca_bundle)
         self._signed: dict[str, tuple[dict[str, str], float]] = {}
-        if ca_bundle:
-            self.session.verify = ca_bundle
-            # Otherwise REQUESTS_CA_BUNDLE in the environment would win over the session's bundle.
-            self.session.trust_env = False
 
     def send(self, device: Device, message: Message) -> Outcome:
-        problem = endpoint_problem(device.address, self.allowed_hosts)
-        if problem:
-            return Outcome("gone", f"webpush: {problem}")
+        try:
+            endpoint = endpoints.parse(device.address, self.allowed_hosts)
+        except endpoints.EndpointRefused as refused:
+            return Outcome("gone", f"webpush: {refused}")
         payload = json.dumps({"title": message.title, "body": message.body,
                               "data": message.data})
         try:
             webpush(
-                {"endpoint": device.address, "keys": {"p256dh": device.p256dh,
-                                                      "auth": device.auth}},
+                {"endpoint": endpoint.url, "keys": {"p256dh": device.p256dh,
+                                                    "auth": device.auth}},
                 data=payload, ttl=TTL_S, timeout=self.timeout_s,
                 headers={"Topic": topic(message.collapse_key), "Urgency": "normal",
-                         **self._vapid_headers(device.address)},
+                         **self._vapid_headers(endpoint.origin)},
                 requests_session=self.session,
             )
         except WebPushException as error:
             return _outcome(error.response)
         except requests.RequestException as error:
-            return Outcome("retry", f"webpush: {type(error).__name__}: {error}"[:300])
+            log.warning("web push to %s not sent: %s: %s", endpoint.host,
+                        type(error).__name__, error)
+            return Outcome("retry", UNREACHABLE)
         return Outcome("ok")
 
-
-    def _vapid_headers(self, endpoint: str) -> dict[str, str]:
+    def _vapid_headers(self, origin: str) -> dict[str, str]:
         """The VAPID Authorization for this push service, signed once per origin for 12 hours.
 
         The JWT names only the origin (`aud`), so one signature serves every subscriber there.
         """
-        parts = urlsplit(endpoint)
-        origin = f"{parts.scheme}://{parts.netloc}"
         cached = self._signed.get(origin)
         if cached is None or cached[1] < time.time() + VAPID_RENEW_S:
             expires = int(time.time()) + VAPID_LIFETIME_S

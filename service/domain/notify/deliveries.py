@@ -121,9 +121,14 @@ def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
 
 
 def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:
-    """Put back deliveries whose worker died between claiming and recording."""
+    """Put back deliveries whose worker died between claiming and recording.
+
+    One that has had all its attempts is dead instead: a message whose sending kills the worker
+    every time (or outlasts its time limit) must not be claimed again forever.
+    """
+    stuck = (Delivery.status == SENDING) & (Delivery.next_attempt_at <= now - stuck_after)
+    session.execute(update(Delivery).where(stuck, Delivery.attempts >= MAX_ATTEMPTS)
+                    .values(status=DEAD, last_error="the worker sending it stopped"))
     return session.execute(
-        update(Delivery).where(Delivery.status == SENDING,
-                               Delivery.next_attempt_at <= now - stuck_after)
-        .values(status=PENDING, next_attempt_at=now)
+        update(Delivery).where(stuck).values(status=PENDING, next_attempt_at=now)
     ).rowcount

@@ -1,45 +1,52 @@
 """Registering push targets, and refusing addresses we must never send to.
 
-A Web Push endpoint is a URL the client chose, and the worker will POST to it: only https, only
-hosts on the allow-list (the browsers' push services by default), never an IP literal in a private,
-loopback or link-local range unless the allow-list names it (tests add 127.0.0.1). Nothing is
-resolved here: the worker checks the address again when it sends.
+A Web Push endpoint is a URL the client chose, and the worker will POST to it: it must pass
+`endpoints.parse` (https, no user info, no port, a host on the allow-list, the browsers' push
+services by default). Nothing is resolved here: the worker checks the addresses when it connects.
+A token must look like its provider's (`token_problem`): it goes into a provider's URL or body.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import re
 import uuid
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config import WEBPUSH_HOSTS
 from service.domain.errors import Invalid, NotFound
+from service.domain.notify import endpoints
 from service.models import Account, Device
+
+# APNs device tokens are 32 bytes today, written as 64 hex digits; Apple says they may grow, so
+# any whole number of bytes from 32 to 100.
+_APNS_TOKEN = re.compile(r"(?:[0-9a-f]{2}){32,100}")
+# FCM registration tokens: URL-safe base64 with ":" between their two parts; no length is
+# documented (about 160 today), this bound is ours.
+_FCM_TOKEN = re.compile(r"[A-Za-z0-9_:-]{1,4096}")
+_EXPO_TOKEN = re.compile(r"(?:ExponentPushToken|ExpoPushToken)\[[A-Za-z0-9_-]{1,200}\]")
+_TOKENS = {"apns": (_APNS_TOKEN, "an APNs device token is 64 (or more) hexadecimal digits"),
+           "fcm": (_FCM_TOKEN, "an FCM registration token is letters, digits, '-', '_' and ':'"),
+           "expo": (_EXPO_TOKEN, "an Expo push token reads ExponentPushToken[…]")}
 
 
 def endpoint_problem(endpoint: str, allowed_hosts: Iterable[str]) -> str | None:
     """Why this Web Push endpoint is refused, or None."""
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").lower()
-    allowed = [h.lower() for h in allowed_hosts]
-    if parts.scheme != "https":
-        return "Use an https push endpoint."
-    if not host:
-        return "The endpoint has no host."
-    if not any(host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
-               for pattern in allowed):
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return "This push service is not one we send to."
-        if address.is_private or address.is_loopback or address.is_link_local \
-                or address.is_reserved or address.is_multicast or address.is_unspecified:
-            return "Push endpoints on private or local addresses are refused."
-        return "This push service is not one we send to."
+    return endpoints.problem(endpoint, allowed_hosts)
+
+
+def normalised_token(kind: str, token: str) -> str:
+    """The token as stored and sent: APNs tokens in lower case, others as given."""
+    return token.lower() if kind == "apns" else token
+
+
+def token_problem(kind: str, token: str) -> str | None:
+    """Why this FCM, APNs or Expo token is refused, or None."""
+    pattern, shape = _TOKENS[kind]
+    if not isinstance(token, str) or not pattern.fullmatch(normalised_token(kind, token)):
+        return f"This is not a token we can push to: {shape}."
     return None
 
 
@@ -49,9 +56,15 @@ def register(session: Session, athlete: Account, session_id: uuid.UUID | None, *
              ) -> tuple[Device, bool]:
     """Register (or take over) a push target; True when it is new to this athlete."""
     if kind == "webpush":
-        problem = endpoint_problem(address, allowed_hosts)
+        try:
+            address = endpoints.parse(address, allowed_hosts).url
+        except endpoints.EndpointRefused as refused:
+            raise Invalid(str(refused), field="endpoint") from None
+    else:
+        problem = token_problem(kind, address)
         if problem:
-            raise Invalid(problem, field="endpoint")
+            raise Invalid(problem, field="token")
+        address = normalised_token(kind, address)
     device = session.scalar(select(Device).where(Device.kind == kind, Device.address == address))
     created = device is None or device.athlete_id != athlete.id
     if device is None:
