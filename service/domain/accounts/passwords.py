@@ -7,6 +7,9 @@ Hashing is Argon2id through argon2-cffi, whose defaults sit above OWASP's floor.
 
 from __future__ import annotations
 
+import secrets
+import threading
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
@@ -43,10 +46,13 @@ def is_common(password: str) -> bool:
 
 
 def make_hasher(profile: str = "default") -> PasswordHasher:
-    """Argon2id with the library's defaults; 'cheapest' exists for test suites only."""
-    if profile == "cheapest":
-        return PasswordHasher.from_parameters(profiles.CHEAPEST)
-    return PasswordHasher()
+    """Argon2id with the library's defaults; 'cheapest' exists for test suites only.
+
+    Its stand-in hash for unknown emails is made now, so no sign-in pays for it."""
+    hasher = (PasswordHasher.from_parameters(profiles.CHEAPEST) if profile == "cheapest"
+              else PasswordHasher())
+    dummy_hash(hasher)
+    return hasher
 
 
 def verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
@@ -56,7 +62,18 @@ def verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
         return False
 
 
-# A real hash of a random string, verified against when the email is unknown so that a wrong email
-# and a wrong password take the same time (no account enumeration by timing).
+_dummy_hashes: dict[tuple[object, ...], str] = {}
+_dummy_lock = threading.Lock()
+
+
 def dummy_hash(hasher: PasswordHasher) -> str:
-    return hasher.hash("backstride-no-such-account")
+    """A real hash of a random string with the hasher's parameters, verified against when the
+    email is unknown so that a wrong email and a wrong password cost the same: one verification
+    (no account enumeration by timing). Made once per set of parameters, never per request:
+    hashing afresh each time made an unknown email take twice as long as a wrong password."""
+    key = (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism,
+           hasher.hash_len, hasher.salt_len)
+    with _dummy_lock:
+        if key not in _dummy_hashes:
+            _dummy_hashes[key] = hasher.hash(secrets.token_urlsafe(32))
+        return _dummy_hashes[key]
