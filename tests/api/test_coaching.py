@@ -281,3 +281,22 @@ def test_a_coach_read_marked_read_only_by_mistake_fails_instead_of_logging_outsi
     monkeypatch.setattr(roster, READ_ONLY, True, raising=False)
 
     assert_problem(coach.get("/v1/coach/athletes"), 500)
+
+
+def test_without_pain_the_coachs_view_of_advice_is_the_same_whatever_the_tier(client):
+    """A number for an athlete with no tier and null for one with a tier told the tier."""
+    coach = sign_up(client)
+    views = {}
+    for name, answers in (("none", {}), ("urgent", {"fever": True}),
+                          ("review", {"had_pain_for_weeks": 8})):
+        athlete = sign_up(client)
+        link(coach, athlete, ["load", "runs"])
+        athlete.put(f"/v1/checkins/{uuid.uuid4()}", json=run(ago(days=3), distance_m=10_000))
+        triaged = athlete.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(
+            ago(hours=2), severity=3, answers=answers)).get_json()
+        assert triaged["triage"]["tier"] == name
+        views[name] = coach.get(f"/v1/coach/athletes/{athlete.profile['id']}/load").get_json()
+
+    advice = {name: (view["longest_advisable_run_m"], view["advice_paused"])
+              for name, view in views.items()}
+    assert advice == {"none": (None, None), "urgent": (None, None), "review": (None, None)}

@@ -65,7 +65,8 @@ class LoadSchema(Schema):
     weekly_change = fields.Nested(WeeklyChangeSchema, required=True)
     longest_advisable_run_m = fields.Integer(allow_none=True, required=True, metadata={
         "description": "10 % over the longest run of the last 30 days; null while "
-                       "`advice_paused`."})
+                       "`advice_paused`, and always for a coach not granted `pain` (whether it "
+                       "is null would tell them of a triage tier)."})
     acwr = fields.Nested(AcwrSchema, required=True)
     return_mode = fields.Nested(ReturnModeSchema, required=True)
     advice_paused = fields.Nested(AdvicePausedSchema, allow_none=True, required=True, metadata={

@@ -52,9 +52,10 @@ class LoadReport:
 def report(session: Session, athlete: Account, as_of: date, today: date,
            weekly_threshold: float, *, with_pain: bool = True
            ) -> LoadReport:
-    """The load report as of a day. `with_pain=False` is for a coach not granted pain: a
-    triage tier still withholds the longest advisable run (no one should be told to run more),
-    but `advice_paused`, which names the answers behind it, is left out."""
+    """The load report as of a day. `with_pain=False` is for a coach not granted pain: they never
+    get the longest advisable run nor `advice_paused`. A triage tier withholds that advice (no one
+    should be told to run more), so a number for one athlete and null for another would tell the
+    coach which has a tier; the coach's view of advice is the same whatever the tier."""
     if as_of > today:
         raise Invalid("Choose today or an earlier day.", field="as_of")
     since = as_of - timedelta(days=WINDOW_DAYS)
@@ -95,7 +96,7 @@ def report(session: Session, athlete: Account, as_of: date, today: date,
             load.daily_series(daily, as_of - timedelta(days=13), as_of), history_days,
             weekly_threshold),
         longest_advisable_run_m=load.longest_advisable_run_m(baseline)
-        if baseline and paused is None else None,
+        if baseline and paused is None and with_pain else None,
         acwr=load.acwr(load.daily_series(daily, acwr_first, as_of)) if first_run_day
         else load.Acwr("warming_up", None, None, None),
         return_mode=load.return_mode([*daily, *([last_before] if last_before else [])], as_of),
