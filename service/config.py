@@ -38,6 +38,9 @@ class Settings:
     personal_token_max_days: int
     max_content_length: int
     import_max_bytes: int
+    import_max_activities_per_file: int
+    import_max_activities: int
+    import_max_attempts: int
     purge_interval_s: int
     password_profile: str
     beat_schedule_file: Path
@@ -109,6 +112,13 @@ class Settings:
             max_content_length=reader.get("MAX_CONTENT_LENGTH", _positive_int, 2 * 1024 * 1024),
             # Activity file uploads only (POST /v1/imports): years of runs in one zip.
             import_max_bytes=reader.get("IMPORT_MAX_BYTES", _positive_int, 50 * 1024 * 1024),
+            # Activities read from one file and from one upload: years of history fit, and an
+            # import stays far inside its task's time limit.
+            import_max_activities_per_file=reader.get("IMPORT_MAX_ACTIVITIES_PER_FILE",
+                                                      _positive_int, 1000),
+            import_max_activities=reader.get("IMPORT_MAX_ACTIVITIES", _positive_int, 5000),
+            # Workers that may claim one import before it ends as failed (a poison file).
+            import_max_attempts=reader.get("IMPORT_MAX_ATTEMPTS", _positive_int, 3),
             purge_interval_s=reader.get("PURGE_INTERVAL_S", _positive_int, 3600),
             password_profile=password_profile,
             beat_schedule_file=data_dir / "celerybeat-schedule",

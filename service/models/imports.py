@@ -41,6 +41,8 @@ class Import(Base):
     duplicate_files: Mapped[int] = mapped_column(Integer, default=0)
     non_running_skipped: Mapped[int] = mapped_column(Integer, default=0)
     files_failed: Mapped[int] = mapped_column(Integer, default=0)
+    # Workers that have claimed it: past the limit it ends as failed, never re-sent forever.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # What became of each file, in order: name, status, check-ins created, skips, error.
     files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Set when the upload as a whole could not be read (not a zip, a zip bomb).

@@ -6,6 +6,7 @@ import logging
 import uuid
 
 from service.clock import utcnow
+from service.config import Settings
 from service.domain.data import imports
 from workers.app import app, job
 from workers.database import session_scope
@@ -14,14 +15,22 @@ log = logging.getLogger(__name__)
 settings = app.settings
 
 
+def limits(settings: Settings) -> imports.Limits:
+    return imports.Limits(activities_per_file=settings.import_max_activities_per_file,
+                          activities_per_import=settings.import_max_activities,
+                          attempts=settings.import_max_attempts)
+
+
 @job("imports.process", time_limit=3600, soft_time_limit=3300)
 def process(import_id: str) -> dict[str, int] | None:
     """Read one upload. Safe to run twice: a second copy finds it taken or done, and a re-run
-    after a crash goes on from the first file without a result, creating nothing twice."""
+    after a crash goes on from the first file without a result, creating nothing twice. Each
+    run that claims it counts; past BACKSTRIDE_IMPORT_MAX_ATTEMPTS it ends as failed."""
     with session_scope() as session:
         upload = imports.process(session, uuid.UUID(import_id), checkpoint=session.commit,
-                              max_file_bytes=settings.import_max_bytes,
-                              weekly_threshold=settings.weekly_jump_threshold)
+                                 max_file_bytes=settings.import_max_bytes,
+                                 weekly_threshold=settings.weekly_jump_threshold,
+                                 id_key=settings.secret_key.encode(), limits=limits(settings))
         if upload is None:
             return None
         log.info("import %s %s: %d runs created, %d duplicates, %d non-running, %d files failed",

@@ -1,29 +1,39 @@
 """Bringing a runner's history in: an upload becomes run check-ins, file by file.
 
 The API stores the upload and an `imports` row (`create`); a worker reads it (`process`). Every
-step is safe to repeat:
+step is safe to repeat, and every import ends:
 
-- a check-in's id is derived from the athlete, the file's SHA-256 and the activity's place in the
-  file, so a re-run (or the same file in two imports at once) upserts the same rows;
+- a check-in's id is an HMAC of the athlete, the file's SHA-256 and the activity's place in the
+  file, keyed by the server's secret: a re-run (or the same file in two imports at once) upserts
+  the same rows, and no one else can work the ids out and take them first;
 - a file already imported by the athlete (same SHA-256) is skipped whole;
 - a run that starts within 60 s of one already stored, with a distance within 2 % of it, is a
-  duplicate (the same run from the phone, or from another file) and is skipped;
+  duplicate (the same run from the phone, or from another file) and is skipped; each run is
+  compared with the stored runs of its own minute and the two beside it, not with all of them;
 - each file is written with its result and the progress in one transaction (`checkpoint`), so a
   worker killed halfway leaves whole files behind, and the next run goes on from the first file
-  without a result.
+  without a result; a file whose import fails in an unforeseen way costs that file alone;
+- activities are bounded per file and per import (`Limits`), and an import claimed more than
+  `Limits.attempts` times ends as failed with its reason instead of being sent again forever.
+
+Every activity of a file is either taken (a run check-in, and by which rule) or skipped with its
+reason, in words a runner understands (`_FileResult.taken`, `.skipped`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from service.clock import rfc3339, utcnow
@@ -39,8 +49,8 @@ from service.models.imports import DONE, FAILED, QUEUED, RUNNING
 
 log = logging.getLogger(__name__)
 
-# Names the check-ins of imported activities: uuid5(athlete:sha256:index) under this namespace.
-CHECKIN_NAMESPACE = uuid.UUID("5b0f4c1e-6d0a-4f59-9a53-0e4b7a1d2c3f")
+# What the HMAC that names an imported check-in signs, before athlete:sha256:index.
+CHECKIN_ID_LABEL = "backstride import check-in"
 DUPLICATE_START = timedelta(seconds=60)
 DUPLICATE_DISTANCE_PERCENT = 2
 # A running import not touched for this long lost its worker; the sweep hands it to another.
@@ -48,6 +58,25 @@ STALE_AFTER = timedelta(minutes=10)
 # A queued import older than this has probably lost its hint; the sweep sends it again.
 HINT_GRACE = timedelta(minutes=1)
 IMPORTED, DUPLICATE, FILE_FAILED = "imported", "duplicate", "failed"
+# Why an activity was skipped, beyond the reader's (activity_files): the same run already
+# stored, a run the check-in rules refuse, a run the athlete deleted.
+SKIP_DUPLICATE, SKIP_INVALID, SKIP_DELETED = "duplicate", "invalid", "deleted"
+SKIP_REASONS = (activity_files.NOT_A_RUN, activity_files.PACE, activity_files.FRAGMENT,
+                SKIP_DUPLICATE, activity_files.UNTIMED, activity_files.OUT_OF_RANGE,
+                activity_files.DAMAGED, SKIP_INVALID, SKIP_DELETED)
+NOT_RUNNING = (activity_files.NOT_A_RUN, activity_files.PACE, activity_files.FRAGMENT)
+# Skips a mended file could undo: a file with nothing but these stored is a failed file.
+FIXABLE = (activity_files.UNTIMED, activity_files.OUT_OF_RANGE, activity_files.DAMAGED,
+           SKIP_INVALID)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one import may read, and how often it is tried (settings set them)."""
+
+    activities_per_file: int = 1000
+    activities_per_import: int = 5000
+    attempts: int = 3
 
 
 def create(session: Session, athlete: Account, filename: str, content: bytes, max_bytes: int,
@@ -92,8 +121,14 @@ def due(session: Session, now: datetime) -> list[uuid.UUID]:
         )).order_by(Import.created_at).limit(100)))
 
 
-def checkin_id(athlete_id: uuid.UUID, sha256: str, index: int) -> uuid.UUID:
-    return uuid.uuid5(CHECKIN_NAMESPACE, f"{athlete_id}:{sha256}:{index}")
+def checkin_id(key: bytes, athlete_id: uuid.UUID, sha256: str, index: int) -> uuid.UUID:
+    """The id of an imported activity's check-in: the same for the same file every time, and
+    unknowable without the server's key (a version 8 UUID, RFC 9562, from HMAC-SHA256)."""
+    message = f"{CHECKIN_ID_LABEL}:{athlete_id}:{sha256}:{index}".encode()
+    value = int.from_bytes(hmac.new(key, message, hashlib.sha256).digest()[:16], "big")
+    value = (value & ~(0xF << 76)) | (8 << 76)  # version 8
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # the RFC variant
+    return uuid.UUID(int=value)
 
 
 @dataclass
@@ -108,22 +143,42 @@ class _FileResult:
     non_running_skipped: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    taken: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    def skip(self, index: int, reason: str, detail: str, started_at: datetime | None = None,
+             activity: activity_files.Activity | None = None) -> None:
+        entry: dict[str, Any] = {"index": index, "reason": reason, "detail": detail,
+                                 "started_at": None if started_at is None else rfc3339(started_at),
+                                 "duration_s": None, "distance_m": None, "sport": None}
+        if activity is not None:
+            entry.update(started_at=rfc3339(activity.started_at), duration_s=activity.duration_s,
+                         distance_m=activity.distance_m, sport=activity.sport)
+        self.skipped.append(entry)
+        self.non_running_skipped += reason in NOT_RUNNING
+        self.duplicates_skipped += reason == SKIP_DUPLICATE
+        if reason in (SKIP_INVALID, SKIP_DELETED):
+            self.rejected.append({"index": index, "started_at": entry["started_at"],
+                                  "detail": detail})
+
 
 def process(session: Session, import_id: uuid.UUID, *, checkpoint: Callable[[], None],
-            max_file_bytes: int, clock: Callable[[], datetime] = utcnow,
-            weekly_threshold: float) -> Import | None:
+            max_file_bytes: int, weekly_threshold: float, id_key: bytes,
+            limits: Limits = Limits(), clock: Callable[[], datetime] = utcnow) -> Import | None:
     """Read an upload into check-ins; None when there is nothing (more) to do.
 
     `checkpoint` ends a unit of work (the worker commits): after the claim, after each file and
-    at the end. Safe to run twice, or twice at once: see the module's docstring.
+    at the end. Safe to run twice, or twice at once: see the module's docstring. `id_key` (the
+    server's secret) keys the check-in ids.
     """
     job = _claim(session, import_id, clock())
     if job is None:
         return None
+    if job.attempts > limits.attempts:
+        return _finish(session, job, FAILED, clock(), _gave_up(job, limits.attempts), checkpoint)
     checkpoint()
     upload = session.get(ImportUpload, import_id)
     athlete = session.get(Account, job.athlete_id)
@@ -137,19 +192,33 @@ def process(session: Session, import_id: uuid.UUID, *, checkpoint: Callable[[], 
         return _finish(session, job, FAILED, clock(), error.detail, checkpoint)
     job.files_total = count
     created = 0
+    read_so_far = sum(entry.get("activities", 0) for entry in job.files)
     for index, member in enumerate(members):
         if index < job.files_done:
             continue  # done by an earlier run of this import
         job = _relock(session, import_id)
         if job is None or job.files_done != index or job.status != RUNNING:
             return job  # another worker took over (it found us stale): leave it to it
-        result = _import_member(session, athlete, job, member, clock())
+        reader = _Reader(session, athlete, job, id_key, limits,
+                         limits.activities_per_import - read_so_far, clock())
+        result = reader.member(member)
+        read_so_far += result.activities
         created += len(result.checkin_ids)
         _record(job, result, clock())
         checkpoint()
     if created:
         reanalyse(session, athlete, clock(), weekly_threshold)
     return _finish(session, job, DONE, clock(), None, checkpoint)
+
+
+def _gave_up(job: Import, attempts: int) -> str:
+    where = ""
+    if job.files_total:
+        where = f" It stopped at file {min(job.files_done + 1, job.files_total)} of " \
+                f"{job.files_total}; the runs of the files before it are kept."
+    return (f"This import was started {attempts} times and could not finish.{where} Import the "
+            "files it did not reach again (what is stored already is skipped), or leave out the "
+            "file it stopped at.")
 
 
 def reanalyse(session: Session, athlete: Account, now: datetime,
@@ -175,6 +244,7 @@ def _claim(session: Session, import_id: uuid.UUID, now: datetime) -> Import | No
         return None  # a live worker has it
     job.status, job.updated_at = RUNNING, now
     job.started_at = job.started_at or now
+    job.attempts = (job.attempts or 0) + 1
     return job
 
 
@@ -205,78 +275,147 @@ def _record(job: Import, result: _FileResult, now: datetime) -> None:
     job.updated_at = now
 
 
-def _import_member(session: Session, athlete: Account, job: Import,
-                   member: activity_files.Member, now: datetime) -> _FileResult:
-    result = _FileResult(member.name, format=activity_files.format_of(member.name))
-    if member.content is None:
-        result.status, result.error = FILE_FAILED, member.error
+class _Reader:
+    """One file of an import: read it, judge each activity, store the runs."""
+
+    def __init__(self, session: Session, athlete: Account, job: Import, id_key: bytes,
+                 limits: Limits, allowance: int, now: datetime) -> None:
+        self.session, self.athlete, self.job, self.id_key = session, athlete, job, id_key
+        self.limits, self.allowance, self.now = limits, allowance, now
+
+    def member(self, member: activity_files.Member) -> _FileResult:
+        """The file's result; an unforeseen failure costs this file, not the import (what it
+        wrote is rolled back to a savepoint), while a lost database goes up to be retried."""
+        try:
+            with self.session.begin_nested():
+                return self._member(member)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception:
+            log.exception("activity file %r of import %s could not be imported", member.name,
+                          self.job.id)
+            return _FileResult(member.name, format=activity_files.format_of(member.name),
+                               status=FILE_FAILED, error="This file could not be imported: "
+                               "something went wrong on our side, and we have logged it. The "
+                               "other files were imported.")
+
+    def _member(self, member: activity_files.Member) -> _FileResult:
+        result = _FileResult(member.name, format=activity_files.format_of(member.name))
+        if member.content is None:
+            result.status, result.error = FILE_FAILED, member.error
+            return result
+        result.sha256 = hashlib.sha256(member.content).hexdigest()
+        earlier = self.session.scalar(select(ImportedFile.import_id).where(
+            ImportedFile.athlete_id == self.athlete.id, ImportedFile.sha256 == result.sha256))
+        if earlier is not None and earlier != self.job.id:
+            result.status = DUPLICATE
+            return result
+        reading = self._read(member, result)
+        if reading is None:
+            return result
+        result.activities = len(reading.activities) + len(reading.skipped)
+        for part in reading.skipped:
+            result.skip(part.index, part.reason, part.detail, started_at=part.started_at)
+        runs = []
+        for activity in reading.activities:
+            verdict = activity.verdict
+            if verdict.taken:
+                runs.append((activity, verdict))
+            else:
+                result.skip(activity.index, verdict.reason, verdict.detail, activity=activity)
+        self._write_runs(result, runs)
+        result.skipped.sort(key=lambda entry: entry["index"])
+        stored = result.checkin_ids or any(entry["reason"] in (SKIP_DUPLICATE, SKIP_DELETED)
+                                           for entry in result.skipped)
+        if not stored and any(entry["reason"] in FIXABLE for entry in result.skipped):
+            # Nothing of it was stored: a failure, and not remembered, so a mended file can
+            # come again.
+            result.status = FILE_FAILED
+            result.error = ("No run in this file could be imported; `skipped` says why for "
+                            "each activity.")
+            return result
+        insert_ignoring_conflicts(self.session, ImportedFile.__table__, [{
+            "athlete_id": self.athlete.id, "sha256": result.sha256, "import_id": self.job.id,
+            "imported_at": self.now}], ["athlete_id", "sha256"])
         return result
-    result.sha256 = hashlib.sha256(member.content).hexdigest()
-    earlier = session.scalar(select(ImportedFile.import_id).where(
-        ImportedFile.athlete_id == athlete.id, ImportedFile.sha256 == result.sha256))
-    if earlier is not None and earlier != job.id:
-        result.status = DUPLICATE
-        return result
-    try:
-        activities = activity_files.read(member.name, member.content)
-    except activity_files.Unreadable as error:
-        result.status, result.error = FILE_FAILED, error.detail
-        return result
-    except Exception:  # a parser's bug on strange input must cost one file, not the import
-        log.exception("activity file %r could not be parsed", member.name)
-        result.status, result.error = FILE_FAILED, "This file could not be read."
-        return result
-    result.activities = len(activities)
-    runs = [activity for activity in activities if activity.is_run]
-    result.non_running_skipped = len(activities) - len(runs)
-    refused = _write_runs(session, athlete, job, result, runs, now)
-    if refused and len(result.rejected) == refused and not result.checkin_ids \
-            and not result.duplicates_skipped:
-        # Nothing of it was stored: a failure, and not remembered, so a fixed file can come again.
-        result.status = FILE_FAILED
-        result.error = "No run in this file could be imported; `rejected` says why for each."
-        return result
-    insert_ignoring_conflicts(session, ImportedFile.__table__, [{
-        "athlete_id": athlete.id, "sha256": result.sha256, "import_id": job.id,
-        "imported_at": now}], ["athlete_id", "sha256"])
-    return result
+
+    def _read(self, member: activity_files.Member,
+              result: _FileResult) -> activity_files.Reading | None:
+        assert member.content is not None
+        if self.allowance <= 0:
+            result.status = FILE_FAILED
+            result.error = (f"This import has read {self.limits.activities_per_import} "
+                            "activities, the most one import reads; import this file again on "
+                            "its own.")
+            return None
+        bound = min(self.limits.activities_per_file, self.allowance)
+        try:
+            return activity_files.read(member.name, member.content, bound)
+        except activity_files.TooManyActivities as error:
+            result.status, result.error = FILE_FAILED, error.detail
+            if bound < self.limits.activities_per_file:
+                result.error = (f"This file holds more activities than this import may still "
+                                f"read ({bound} of {self.limits.activities_per_import}); import "
+                                "it again on its own.")
+        except activity_files.Unreadable as error:
+            result.status, result.error = FILE_FAILED, error.detail
+        except Exception:  # a parser's bug on strange input must cost one file, not the import
+            log.exception("activity file %r could not be parsed", member.name)
+            result.status, result.error = FILE_FAILED, "This file could not be read."
+        return None
+
+    def _write_runs(self, result: _FileResult,
+                    runs: list[tuple[activity_files.Activity, activity_files.Verdict]]) -> None:
+        """Store the file's runs, in batches of at most MAX_BATCH (the id lookups with them)."""
+        stored = _Nearby(_stored_runs(self.session, self.athlete.id,
+                                      [run for run, _ in runs]))
+        items, chosen = [], {}
+        for run, verdict in runs:
+            if stored.holds(run.started_at, run.distance_m):
+                result.skip(run.index, SKIP_DUPLICATE, "The same run is stored already (it "
+                            "starts within 60 s of it, and is within 2 % of its distance).",
+                            activity=run)
+                continue
+            ident = checkin_id(self.id_key, self.athlete.id, result.sha256 or "", run.index)
+            item = {"id": ident, "kind": "run", "started_at": run.started_at,
+                    "duration_s": run.duration_s, "moving_s": run.moving_s,
+                    "distance_m": run.distance_m, "surface": run.surface, "sport": run.sport}
+            refusal = _refusal(item, self.now)
+            if refusal:
+                result.skip(run.index, SKIP_INVALID, refusal, activity=run)
+                continue
+            items.append(item)
+            chosen[ident] = (run, verdict)
+            stored.add(run.started_at, run.distance_m)  # the same run twice in one file
+        for batch in _batches(items, checkins.MAX_BATCH):
+            outcomes = checkin_writes.upsert(self.session, self.athlete, batch, self.now,
+                                             import_id=self.job.id)
+            for outcome in outcomes:
+                run, verdict = chosen[outcome.id]
+                if outcome.result == checkin_writes.CREATED:
+                    result.checkin_ids.append(str(outcome.id))
+                    result.taken.append(_taken(run, verdict, outcome.id))
+                elif isinstance(outcome.error, Gone):
+                    result.skip(run.index, SKIP_DELETED, "You deleted this run; it is not "
+                                "imported again.", activity=run)
+                elif outcome.error is not None:
+                    result.skip(run.index, SKIP_INVALID, outcome.error.detail, activity=run)
+                else:  # already stored under this id: an earlier import of the same file
+                    result.skip(run.index, SKIP_DUPLICATE, "Imported from this file before.",
+                                activity=run)
 
 
-def _write_runs(session: Session, athlete: Account, job: Import, result: _FileResult,
-                runs: list[activity_files.Activity], now: datetime) -> int:
-    """Store the file's runs; returns how many were refused as invalid (a run the athlete had
-    deleted is rejected too, by their choice, but is no fault of the file)."""
-    refused = 0
-    stored = _stored_runs(session, athlete.id, runs)
-    items = []
-    for run in runs:
-        if any(_same_run(run.started_at, run.distance_m, at, metres) for at, metres in stored):
-            result.duplicates_skipped += 1
-            continue
-        item = {"id": checkin_id(athlete.id, result.sha256, run.index), "kind": "run",
-                "started_at": run.started_at, "duration_s": run.duration_s,
-                "distance_m": run.distance_m, "surface": run.surface, "sport": run.sport}
-        refusal = _refusal(item, now)
-        if refusal:
-            result.rejected.append(_rejected(run, refusal))
-            refused += 1
-            continue
-        items.append(item)
-        stored.append((run.started_at, run.distance_m))  # the same run twice in one file
-    run_of = {checkin_id(athlete.id, result.sha256, run.index): run for run in runs}
-    for outcome in checkin_writes.upsert(session, athlete, items, now, import_id=job.id):
-        run = run_of[outcome.id]
-        if outcome.result == checkin_writes.CREATED:
-            result.checkin_ids.append(str(outcome.id))
-        elif outcome.error is not None:
-            deleted = isinstance(outcome.error, Gone)
-            refused += not deleted
-            detail = ("You deleted this run; it is not imported again."
-                      if deleted else outcome.error.detail)
-            result.rejected.append(_rejected(run, detail))
-        else:  # already stored under this id: an earlier import of the same file
-            result.duplicates_skipped += 1
-    return refused
+def _taken(run: activity_files.Activity, verdict: activity_files.Verdict,
+           ident: uuid.UUID) -> dict[str, Any]:
+    return {"index": run.index, "checkin_id": str(ident), "started_at": rfc3339(run.started_at),
+            "duration_s": run.duration_s, "moving_s": run.moving_s, "distance_m": run.distance_m,
+            "sport": run.sport, "surface": run.surface, "taken_by": verdict.reason,
+            "detail": verdict.detail}
+
+
+def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _stored_runs(session: Session, athlete_id: uuid.UUID,
@@ -292,6 +431,29 @@ def _stored_runs(session: Session, athlete_id: uuid.UUID,
             c.occurred_at <= max(run.started_at for run in runs) + DUPLICATE_START))]
 
 
+class _Nearby:
+    """Stored runs by the minute they start in: a run can only be the same as one of its own
+    minute or the minutes beside it, so each check looks at a handful, not at all of them."""
+
+    def __init__(self, runs: list[tuple[datetime, int]]) -> None:
+        self.by_minute: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        for at, metres in runs:
+            self.add(at, metres)
+
+    def add(self, at: datetime, metres: int) -> None:
+        self.by_minute[_minute(at)].append((at, metres))
+
+    def holds(self, at: datetime, metres: int) -> bool:
+        minute = _minute(at)
+        return any(_same_run(at, metres, stored_at, stored_metres)
+                   for near in (minute - 1, minute, minute + 1)
+                   for stored_at, stored_metres in self.by_minute.get(near, ()))
+
+
+def _minute(at: datetime) -> int:
+    return int(at.timestamp() // DUPLICATE_START.total_seconds())
+
+
 def _same_run(start: datetime, distance_m: int, stored_start: datetime,
               stored_distance_m: int) -> bool:
     """Within 60 s of each other, and the distance within 2 % of the stored run's (C)."""
@@ -302,13 +464,12 @@ def _same_run(start: datetime, distance_m: int, stored_start: datetime,
 
 def _refusal(item: dict[str, Any], now: datetime) -> str | None:
     """Why this run cannot be a check-in (the limits the API's schema applies to the phone)."""
-    if not 1 <= item["distance_m"] <= checkins.MAX_DISTANCE_M:
+    if item["distance_m"] <= 0:
+        return ("It records no distance (a treadmill run without a foot pod?); a run check-in "
+                "needs one.")
+    if item["distance_m"] > checkins.MAX_DISTANCE_M:
         return f"Its distance ({item['distance_m']} m) is not one a run can have."
     if not 1 <= item["duration_s"] <= checkins.MAX_DURATION_S:
         return f"Its duration ({item['duration_s']} s) is not one a run can have."
     problems = checkins.problems(item, now)
     return " ".join(message for messages in problems.values() for message in messages) or None
-
-
-def _rejected(run: activity_files.Activity, detail: str) -> dict[str, Any]:
-    return {"index": run.index, "started_at": rfc3339(run.started_at), "detail": detail}
