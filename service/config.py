@@ -58,6 +58,12 @@ class Settings:
     vapid_subject: str
     push_ca_bundle: str | None
     push_allow_loopback: bool
+    webhook_timeout_s: int
+    webhook_sweep_interval_s: int
+    webhook_stuck_after_s: int
+    webhook_concurrency: int
+    webhook_ca_bundle: str | None
+    webhook_allow_loopback: bool
     fcm_project_id: str | None
     fcm_service_account_file: str | None
     fcm_url: str
@@ -141,6 +147,16 @@ class Settings:
             push_ca_bundle=reader.get("PUSH_CA_BUNDLE", str, None),
             # Tests only: their fake push services listen on 127.0.0.1 (workers/push/guard.py).
             push_allow_loopback=reader.get("PUSH_ALLOW_LOOPBACK", _boolean, False),
+            # Webhooks (docs/webhooks.md): each request's timeout, how often beat sweeps for due
+            # deliveries (the retry schedule's shortest wait is 5 s), when one begun by a worker
+            # that died is sent again, and how many requests one worker process makes at once.
+            webhook_timeout_s=reader.get("WEBHOOK_TIMEOUT_S", _positive_int, 15),
+            webhook_sweep_interval_s=reader.get("WEBHOOK_SWEEP_INTERVAL_S", _positive_int, 5),
+            webhook_stuck_after_s=reader.get("WEBHOOK_STUCK_AFTER_S", _positive_int, 60),
+            webhook_concurrency=reader.get("WEBHOOK_CONCURRENCY", _positive_int, 8),
+            webhook_ca_bundle=reader.get("WEBHOOK_CA_BUNDLE", str, None),
+            # Tests only: their receivers listen on 127.0.0.1 (workers/push/guard.py).
+            webhook_allow_loopback=reader.get("WEBHOOK_ALLOW_LOOPBACK", _boolean, False),
             fcm_project_id=reader.get("FCM_PROJECT_ID", str, None),
             fcm_service_account_file=reader.get("FCM_SERVICE_ACCOUNT_FILE", _existing_file, None),
             fcm_url=reader.get("FCM_URL", _url, "https://fcm.googleapis.com"),
@@ -163,6 +179,10 @@ class Settings:
         if settings.push_stuck_after_s <= settings.push_timeout_s:
             raise ConfigError(f"{PREFIX}PUSH_STUCK_AFTER_S must be longer than "
                               f"{PREFIX}PUSH_TIMEOUT_S, or a push still under way is sent twice")
+        if settings.webhook_stuck_after_s <= settings.webhook_timeout_s:
+            raise ConfigError(f"{PREFIX}WEBHOOK_STUCK_AFTER_S must be longer than "
+                              f"{PREFIX}WEBHOOK_TIMEOUT_S, or a webhook still under way is "
+                              "sent twice")
         secret_key = reader.get("SECRET_KEY", str, None)
         if secret_key is None:
             if not settings.embedded:

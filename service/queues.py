@@ -8,13 +8,14 @@ hint can never name a task the workers do not have, or land on a queue no worker
 from __future__ import annotations
 
 # One queue per kind of work, so a slow night never holds up housekeeping (and vice versa).
-QUEUES = ("default", "nightly", "reminders", "push", "imports")
+QUEUES = ("default", "nightly", "reminders", "push", "imports", "webhooks")
 # A task's queue follows the first part of its name ("push.deliver" goes to "push").
 QUEUE_OF_PREFIX = {
     "push": "push",
     "nightly": "nightly",
     "reminders": "reminders",
     "imports": "imports",
+    "webhooks": "webhooks",
     "maintenance": "default",
 }
 DEFAULT_QUEUE = "default"
@@ -22,7 +23,8 @@ DEFAULT_QUEUE = "default"
 # The tasks the API sends by name; each is registered by a module of workers.tasks.
 PUSH_DELIVER = "push.deliver"
 IMPORTS_PROCESS = "imports.process"
-SENT_BY_API = (PUSH_DELIVER, IMPORTS_PROCESS)
+WEBHOOKS_DELIVER = "webhooks.deliver"
+SENT_BY_API = (PUSH_DELIVER, IMPORTS_PROCESS, WEBHOOKS_DELIVER)
 
 
 def queue_of(task_name: str) -> str:

@@ -23,7 +23,7 @@ from workers import metrics as _metrics  # noqa: F401  connects the task metrics
 QUEUES = queues.QUEUES
 ROUTES = {f"{prefix}.*": {"queue": queue} for prefix, queue in queues.QUEUE_OF_PREFIX.items()}
 TASK_MODULES = ("workers.tasks.maintenance", "workers.tasks.nightly", "workers.tasks.reminders",
-                "workers.tasks.push", "workers.tasks.imports")
+                "workers.tasks.push", "workers.tasks.imports", "workers.tasks.webhooks")
 # Longer than any countdown or retry delay we use: a Redis message not acknowledged within this
 # time is handed to another worker (celery #7651: set it in every transport option, not one).
 VISIBILITY_TIMEOUT_S = 2 * 3600
@@ -96,6 +96,12 @@ def create_celery(settings: Settings) -> BackstrideCelery:
                 "task": "imports.sweep",
                 "schedule": float(settings.reminder_interval_s),
                 "options": {"expires": float(settings.reminder_interval_s)},
+            },
+            # Due webhook deliveries: retries wait in the database, this finds them.
+            "webhooks-sweep": {
+                "task": "webhooks.sweep",
+                "schedule": float(settings.webhook_sweep_interval_s),
+                "options": {"expires": float(settings.webhook_sweep_interval_s)},
             },
             "nightly-dispatch": {
                 "task": "nightly.dispatch",

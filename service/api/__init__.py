@@ -23,6 +23,8 @@ from service.api.me.routes import blp as me_blp
 from service.api.notifications.routes import blp as notifications_blp
 from service.api.routines.routes import blp as routines_blp
 from service.api.shoes.routes import blp as shoes_blp
+from service.api.webhooks import spec as webhooks_spec
+from service.api.webhooks.routes import blp as webhooks_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.domain.accounts.passwords import make_hasher
@@ -30,7 +32,8 @@ from service.domain.accounts.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,
-              insights_blp, notifications_blp, routines_blp, devices_blp, coach_blp, health_blp)
+              insights_blp, notifications_blp, routines_blp, devices_blp, coach_blp,
+              webhooks_blp, health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    webhooks_spec.document(api)  # the events we send, as the spec's `webhooks`
     return app
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -18,10 +19,12 @@ from flask import current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service import queues
 from service.api.hints import Hints
 from service.clock import utcnow
 from service.config import Settings
 from service.domain.accounts.tokens import TokenPolicy
+from service.domain.webhooks import outbox
 
 EXTENSION_KEY = "backstride"
 # The attribute `Blueprint.read_only()` sets on a view function.
@@ -122,5 +125,10 @@ def after_commit(callback: Callable[[], Any]) -> None:
 
 
 def run_after_commit() -> None:
-    for callback in g.pop("after_commit", []):
+    callbacks = g.pop("after_commit", [])
+    session = g.get("db_session")
+    if session is not None and session.info.pop(outbox.DUE, False):
+        # The commit wrote webhook deliveries: their first attempt goes out at once.
+        callbacks.append(partial(state().hints.send, queues.WEBHOOKS_DELIVER))
+    for callback in callbacks:
         callback()

@@ -3,7 +3,8 @@
 Sam registers (with an Idempotency-Key, so an anonymous record holds the answer with their
 email), buys shoes, runs, reports pain with a red flag (a notification and its push delivery),
 registers a phone, makes a personal token, imports a watch file, is coached by Kim and coaches
-Ana (so both sides of links, invites and access logs name Sam), and has a night analysed.
+Ana (so both sides of links, invites and access logs name Sam), registers a webhook
+endpoint, and has a night analysed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def live(app, client) -> Life:
                  registered.get_json())
     kim, ana = sign_up(client), sign_up(client)
     now = datetime.now(UTC)
+    hook = sam.post("/v1/webhooks", json={"url": "https://hooks.example.org/sam",
+                                          "event_types": ["checkin.created", "warning.triage",
+                                                          "coach_link.created"]})
+    assert hook.status_code == 201, hook.get_json()
 
     shoe = sam.post("/v1/shoes", json={"name": "Daily trainers", "is_default": True,
                                        "first_used_on": (now - timedelta(days=60)).date()

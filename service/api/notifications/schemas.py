@@ -13,6 +13,7 @@ from service.domain.pain import rules as triage
 from service.domain.pain.tiers import NOTIFICATION_PREFIX
 from service.domain.stretch.reminders import NUDGE_KIND, REMINDER_KIND
 from service.domain.training.rules import Spike
+from service.domain.webhooks.deliveries import DISABLED_KIND as WEBHOOK_DISABLED
 
 UNITS = {"enum": ["km", "mi"]}
 
@@ -114,6 +115,15 @@ class StretchEveningDataSchema(Schema):
     evidence = _evidence("E")
 
 
+class WebhookDisabledDataSchema(Schema):
+    rule = _rule(WEBHOOK_DISABLED)
+    endpoint_id = fields.String(required=True, metadata={"description": "The endpoint."})
+    url = fields.String(required=True)
+    reason = fields.String(required=True, metadata={
+        "enum": ["gone", "failing"],
+        "description": "gone: it answered 410; failing: five days of failed attempts."})
+
+
 # Every kind of notification the domain writes, and the shape of its data.
 DATA_OF_KIND: dict[str, type[Schema]] = {
     "run_spike": RunSpikeDataSchema,
@@ -124,6 +134,7 @@ DATA_OF_KIND: dict[str, type[Schema]] = {
        for tier in triage.TIERS if tier != triage.NONE},
     REMINDER_KIND: StretchReminderDataSchema,
     NUDGE_KIND: StretchEveningDataSchema,
+    WEBHOOK_DISABLED: WebhookDisabledDataSchema,
 }
 
 

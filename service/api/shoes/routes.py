@@ -39,6 +39,11 @@ def shown(shoe: Shoe, status: int = 200):
     return state, status, etag_header(shoe.version)
 
 
+def _track() -> None:
+    """A pair whose status this write moved is a shoe.status_changed webhook event."""
+    shoe_records.track_statuses(db(), [current_account().id], today(), now())
+
+
 @blp.route("")
 class Shoes(MethodView):
     @blp.operation("listShoes")
@@ -70,6 +75,7 @@ class Shoes(MethodView):
         """
         fields.setdefault("first_used_on", today())
         shoe = shoe_records.create(db(), current_account(), fields, today())
+        _track()
         commit()
         state, status, headers = shown(shoe, 201)
         return state, status, {**headers, "Location": url_for("shoes.ShoeById", shoe_id=shoe.id)}
@@ -104,6 +110,7 @@ class ShoeById(MethodView):
         shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         check_if_match(etag_of(shoe.version))
         shoe_records.change(db(), shoe, changes, today())
+        _track()
         commit()
         return shown(shoe)
 
@@ -121,6 +128,7 @@ class ShoeById(MethodView):
         shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         check_if_match(etag_of(shoe.version))
         deleted = shoe_records.delete_or_retire(db(), shoe, now())
+        _track()
         commit()
         if deleted:
             return "", 204
@@ -143,6 +151,7 @@ class ShoeRetirement(MethodView):
         """
         shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         shoe_records.retire(shoe, body.get("retired_at", now()), now())
+        _track()
         commit()
         return shown(shoe)
 
@@ -161,5 +170,6 @@ class ShoeInspected(MethodView):
         """
         shoe = shoe_records.get_owned(db(), current_account(), shoe_id)
         shoe_records.mark_inspected(db(), shoe, today())
+        _track()
         commit()
         return shown(shoe)

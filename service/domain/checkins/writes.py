@@ -20,6 +20,8 @@ from service.domain.calendar import local_date
 from service.domain.checkins import rules as checkins
 from service.domain.errors import DomainError, Gone, Invalid, NotFound
 from service.domain.pain import tiers as pain
+from service.domain.shoes import records as shoe_records
+from service.domain.webhooks import events, outbox
 from service.models import Account, Checkin, Shoe, SyncCounter
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -91,7 +93,20 @@ def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
     if pending:
         _write(session, athlete, items, pending, existing, outcomes, now, import_id)
         _triage(session, athlete, outcomes, now)
+        if import_id is None:  # an import's runs are told of by its import.finished
+            _tell(session, athlete, list(outcomes.values()), now)
     return [outcomes[index] for index in range(len(items))]
+
+
+def _tell(session: Session, athlete: Account, outcomes: list[Outcome], now: datetime) -> None:
+    """The webhook events of the check-ins just written, in their transaction."""
+    changed = [o for o in outcomes if o.result in (CREATED, UPDATED)]
+    outbox.emit(session, [events.checkin(
+        events.CHECKIN_CREATED if o.result == CREATED else events.CHECKIN_UPDATED,
+        athlete.id, o.id, o.checkin.kind) for o in changed], now)
+    if any(o.checkin.kind == "run" for o in changed):
+        shoe_records.track_statuses(session, [athlete.id], local_date(now, athlete.timezone),
+                                    now)
 
 
 def _triage(session: Session, athlete: Account, outcomes: dict[int, Outcome],
@@ -119,6 +134,12 @@ def delete(session: Session, athlete: Account, checkin_id: uuid.UUID, now: datet
     row.updated_at = now
     row.version += 1
     row.change_seq = seq
+    outbox.emit(session, [events.checkin(events.CHECKIN_DELETED, athlete.id, row.id, row.kind)],
+                now)
+    if row.kind == "run":
+        session.flush()
+        shoe_records.track_statuses(session, [athlete.id], local_date(now, athlete.timezone),
+                                    now)
 
 
 def get_owned(session: Session, athlete: Account, checkin_id: uuid.UUID) -> Checkin:

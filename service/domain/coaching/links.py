@@ -14,12 +14,13 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from service.db.bulk import insert_ignoring_conflicts
 from service.domain.accounts import scopes
 from service.domain.errors import Invalid, NotFound
 from service.domain.pain import tiers as pain
+from service.domain.webhooks import events, outbox
 from service.models import AccessLogEntry, Account, CoachInvite, CoachLink
 
 INVITE_TTL = timedelta(days=7)
@@ -63,6 +64,7 @@ def accept(session: Session, athlete: Account, code: str, granted: Collection[st
     link.scopes, link.updated_at, link.revoked_at, link.revoked_by = (
         sorted(set(granted)), now, None, None)
     session.flush()
+    _tell(session, events.COACH_LINK_CREATED, link, now)
     return link
 
 
@@ -87,12 +89,22 @@ def link_of_athlete(session: Session, athlete: Account, coach_id: uuid.UUID) -> 
 
 def change_grants(link: CoachLink, granted: Collection[str], now: datetime) -> CoachLink:
     _check_grants(granted)
+    changed = sorted(set(granted)) != sorted(link.scopes)
     link.scopes, link.updated_at = sorted(set(granted)), now
+    if changed:
+        _tell(object_session(link), events.COACH_LINK_UPDATED, link, now)
     return link
 
 
 def revoke(link: CoachLink, by: str, now: datetime) -> None:
     link.revoked_at, link.revoked_by, link.updated_at = now, by, now
+    _tell(object_session(link), events.COACH_LINK_DELETED, link, now)
+
+
+def _tell(session: Session | None, event_type: str, link: CoachLink, now: datetime) -> None:
+    """Both sides' webhook events, in the transaction that changed the link."""
+    if session is not None:
+        outbox.emit(session, events.coach_link(event_type, link.athlete_id, link.coach_id), now)
 
 
 def link_of_coach(session: Session, coach: Account, athlete_id: uuid.UUID) -> CoachLink:

@@ -44,6 +44,7 @@ from service.models import (
     SyncCounter,
 )
 from service.models import Checkin as CheckinModel
+from service.models.webhooks import WebhookEndpoint
 
 FORMAT = "backstride-export"
 VERSION = 1
@@ -103,6 +104,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("nightly_state", _t(NightlyState), lambda a: _t(NightlyState).c.athlete_id == a),
     Section("nightly_log", _t(NightlyLog), lambda a: _t(NightlyLog).c.athlete_id == a),
     Section("sync_counters", _t(SyncCounter), lambda a: _t(SyncCounter).c.athlete_id == a),
+    Section("webhook_endpoints", _t(WebhookEndpoint),
+            lambda a: _t(WebhookEndpoint).c.owner_id == a,
+            omit=("secret", "previous_secret")),
 )
 
 NOT_EXPORTED: dict[str, str] = {
@@ -110,6 +114,14 @@ NOT_EXPORTED: dict[str, str] = {
     "idempotency_records": "Copies of answers already exported, kept 24 hours to answer a "
                            "retried request.",
     "import_uploads": "An uploaded file, kept only until it is read; its runs are in checkins.",
+    "webhook_events": "Notices that something changed (ids and a link, no values), kept 30 days "
+                      "to be sent to webhook endpoints; what changed is in its own section.",
+    "webhook_deliveries": "Which endpoint each webhook notice went to and when; the endpoints "
+                          "are in webhook_endpoints.",
+    "webhook_attempts": "Each request made to a webhook endpoint and its answer code; the "
+                        "endpoints are in webhook_endpoints.",
+    "webhook_shoe_statuses": "A copy of each pair's status, kept to tell when it changes; the "
+                             "status is computed from shoes and checkins.",
 }
 
 

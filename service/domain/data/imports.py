@@ -44,6 +44,7 @@ from service.domain.checkins import writes as checkin_writes
 from service.domain.data import activity_files
 from service.domain.errors import Gone, Invalid, NotFound
 from service.domain.training import nightly
+from service.domain.webhooks import events, outbox
 from service.models import Account, Checkin, Import, ImportedFile, ImportUpload, NightlyState
 from service.models.imports import DONE, FAILED, QUEUED, RUNNING
 
@@ -257,6 +258,7 @@ def _relock(session: Session, import_id: uuid.UUID) -> Import | None:
 def _finish(session: Session, job: Import, status: str, now: datetime, error: str | None,
             checkpoint: Callable[[], None]) -> Import:
     job.status, job.error, job.finished_at, job.updated_at = status, error, now, now
+    outbox.emit(session, [events.import_finished(job.athlete_id, job.id, status)], now)
     upload = session.get(ImportUpload, job.id)
     if upload is not None:
         session.delete(upload)  # the runs are the data; the file was only a copy of them

@@ -53,15 +53,30 @@ def recipients(session: Session, athlete_ids: Collection[uuid.UUID],
             for row in rows}
 
 
+@dataclass(frozen=True)
+class Written:
+    """A draft that was new, and the id of its notification."""
+
+    id: uuid.UUID
+    draft: Draft
+
+
 def write(session: Session, drafts: list[Draft], now: datetime) -> list[str]:
     """Insert the new drafts and return their kinds; an existing (athlete, key) is skipped."""
+    return [item.draft.kind for item in write_new(session, drafts, now)]
+
+
+def write_new(session: Session, drafts: list[Draft], now: datetime) -> list[Written]:
+    """Like `write`, returning the notifications actually inserted (for their webhook events)."""
     if not drafts:
         return []
     rows = [{"id": uuid.uuid4(), "athlete_id": d.athlete_id, "kind": d.kind,
              "dedupe_key": d.dedupe_key, "title": d.title, "body": d.body, "data": d.data,
              "created_at": now, "deliver_after": d.deliver_after} for d in drafts]
-    return insert_ignoring_conflicts(session, Notification.__table__, rows,
-                                     ["athlete_id", "dedupe_key"], "kind")
+    inserted = set(insert_ignoring_conflicts(session, Notification.__table__, rows,
+                                             ["athlete_id", "dedupe_key"], "id"))
+    return [Written(row["id"], draft) for row, draft in zip(rows, drafts, strict=True)
+            if row["id"] in inserted]
 
 
 def inbox(athlete: Account, now: datetime, *, unread: bool | None = None,

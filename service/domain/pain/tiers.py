@@ -23,6 +23,7 @@ from service.domain.notify import notifications
 from service.domain.notify.rules import listed
 from service.domain.pain import messages
 from service.domain.pain import rules as triage
+from service.domain.webhooks import outbox
 from service.models import Account, Checkin, Notification
 
 QUESTIONS = (*triage.EMERGENCY_FLAGS, *triage.URGENT_FLAGS, *triage.INFLAMMATORY_FEATURES)
@@ -111,7 +112,8 @@ def triage_written(session: Session, athlete: Account, checkins: Sequence[Any],
         else:
             checkin.triage_tier, checkin.triage_triggers = result.tier, list(result.triggers)
     if drafts:
-        notifications.write(session, [draft for _, draft in drafts], now)
+        written = notifications.write_new(session, [draft for _, draft in drafts], now)
+        outbox.warnings(session, written, now)
         ids = _notification_ids(session, athlete.id, [d.dedupe_key for _, d in drafts])
         for checkin_id, draft in drafts:
             tier = results[checkin_id].triage

@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select, update
 from sqlalchemy.orm import Session
 
-from service.db.bulk import among
+from service.db.bulk import among, insert_ignoring_conflicts
 from service.domain.errors import Invalid, NotFound
 from service.domain.shoes import rules
+from service.domain.webhooks import events, outbox
 from service.models import Account, Checkin, Shoe
+from service.models.webhooks import ShoeStatusSeen
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,35 @@ def recent_distance_by_pair(session: Session, athlete_ids: list[uuid.UUID],
     for athlete_id, shoe_id, total in rows:
         by_athlete[athlete_id][shoe_id] = int(total)
     return by_athlete
+
+
+def track_statuses(session: Session, athlete_ids: list[uuid.UUID], today: date,
+                   now: datetime) -> int:
+    """Tell the endpoints listening for shoe.status_changed of each pair whose status moved.
+
+    Only for athletes someone listens to (one query for the others): each pair's status is kept
+    beside it once someone does, and the first one seen is where changes are counted from.
+    Called after every write that can move a status (a run, a pair changed, inspected or
+    retired) and by the nightly job (age alone moves one). Returns how many events.
+    """
+    listened = outbox.listening(session, athlete_ids, events.SHOE_STATUS_CHANGED, now)
+    if not listened:
+        return 0
+    shoes = list(session.scalars(select(Shoe).where(among(session, Shoe.athlete_id, listened))))
+    seen = {row.shoe_id: row for row in session.scalars(select(ShoeStatusSeen).where(
+        among(session, ShoeStatusSeen.athlete_id, listened)))}
+    first, changed = [], []
+    for state in states(session, shoes, today):
+        known = seen.get(state.shoe.id)
+        if known is None:
+            first.append({"shoe_id": state.shoe.id, "athlete_id": state.shoe.athlete_id,
+                          "status": state.status, "updated_at": now})
+        elif known.status != state.status:
+            changed.append(events.shoe_status(state.shoe.athlete_id, state.shoe.id,
+                                              state.status, known.status))
+            known.status, known.updated_at = state.status, now
+    insert_ignoring_conflicts(session, ShoeStatusSeen.__table__, first, ["shoe_id"])
+    return outbox.emit(session, changed, now)
 
 
 def get_owned(session: Session, athlete: Account, shoe_id: uuid.UUID) -> Shoe:

@@ -26,6 +26,7 @@ from service.domain.shoes import records as shoe_records
 from service.domain.shoes import rules as shoes
 from service.domain.training import messages
 from service.domain.training import rules as load
+from service.domain.webhooks import outbox
 from service.models import Account, Checkin, NightlyLog, NightlyState, Notification, Shoe
 
 CATCH_UP_DAYS = 3  # a worker down for a night still analyses the nights it missed, up to this
@@ -123,8 +124,12 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
         summary.athletes += 1
     drafts += _shoe_drafts(session, athletes, day, now)
 
-    for kind in notifications.write(session, drafts, now):
-        summary.notifications[kind] += 1
+    written = notifications.write_new(session, drafts, now)
+    for item in written:
+        summary.notifications[item.draft.kind] += 1
+    outbox.warnings(session, written, now)
+    # Age alone moves a pair's status: as of the athletes' today, the day after the analysed one.
+    shoe_records.track_statuses(session, list(athletes), day + timedelta(days=1), now)
     session.execute(update(NightlyState).where(
         among(session, NightlyState.athlete_id, todo),
         or_(NightlyState.analysed_through.is_(None), NightlyState.analysed_through < day),

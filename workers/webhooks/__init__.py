@@ -1,0 +1,1 @@
+"""Sending webhooks: signing (Standard Webhooks, with its library) and the guarded HTTP client."""
