@@ -86,7 +86,9 @@ def test_a_receiver_down_for_a_while_gets_every_event_once_when_it_is_back(tmp_p
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_with_the_same_id(tmp_path):
-    events, in_flight_at_most = 30, 4  # two pool processes, two requests each
+    # Two pool processes, each with two requests on the wire and two answered but not yet
+    # committed at most.
+    events, in_flight_at_most = 30, 8
     with ExitStack() as cleanup, Receiver(tmp_path, delay_s=0.3) as receiver:
         hooks = Hooks(cleanup, tmp_path, receiver)
         hooks.subscribe("/hooks")

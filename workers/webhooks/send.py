@@ -2,10 +2,11 @@
 
 Each claimed batch is committed before any request is made; the requests go out from a pool of
 threads (`BACKSTRIDE_WEBHOOK_CONCURRENCY`), and each answer is recorded and committed as it comes
-back, so a worker killed mid-batch sends again only what was on the wire (under the same
-webhook-id). An endpoint that cannot be reached (refused, timed out) in a batch is not tried
-again in that batch: its other deliveries go back unsent, so one dead endpoint costs a batch one
-timeout, not one per delivery.
+back (those back at the same moment in one commit), so a worker killed mid-batch sends
+again only what was on the wire or just answered (under the same webhook-id).
+An endpoint that cannot be reached (refused, timed out) in a batch is not tried again in that
+batch: its other deliveries go back unsent, so one dead endpoint costs a batch one timeout, not
+one per delivery.
 
 Requests go through `workers.push.guard.guarded_client`: https only, every resolved address
 checked as it connects, no redirects, nothing from the environment; only the first
@@ -18,9 +19,8 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime
-from functools import partial
 
 import httpx
 from sqlalchemy.orm import Session
@@ -104,17 +104,25 @@ def send_due(session: Session, client: httpx.Client, sealer: Sealer, *, concurre
             if not claimed:
                 return counts
             unreachable: set[uuid.UUID] = set()
-            answers = pool.map(partial(_attempt, client, unreachable), claimed)
+            pending = {pool.submit(_attempt, client, unreachable, item): item
+                       for item in claimed}
             skipped = []
-            for item, answer in zip(claimed, answers, strict=True):
-                if answer is None:
-                    skipped.append(item.delivery_id)
-                    continue
-                status = deliveries.record(session, item, answer, utcnow())
+            while pending:
+                # Every answer that is in, recorded and committed together: as soon as any is
+                # back, without waiting for the rest of the batch.
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                recorded = []
+                for future in done:
+                    item, answer = pending.pop(future), future.result()
+                    if answer is None:
+                        skipped.append(item.delivery_id)
+                        continue
+                    recorded.append(deliveries.record(session, item, answer, utcnow()))
                 commit_without_waiting_for_disk(session)
-                counts[status] = counts.get(status, 0) + 1
-                if on_recorded is not None:
-                    on_recorded(status)
+                for status in recorded:
+                    counts[status] = counts.get(status, 0) + 1
+                    if on_recorded is not None:
+                        on_recorded(status)
             deliveries.release(session, skipped)
             session.commit()
             if delivery_ids is not None:

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.errors import Invalid, NotFound
@@ -51,6 +51,7 @@ class Claimed:
     body: str
     secrets: list[str]
     attempt: int
+    failing: bool = False  # the endpoint was failing when claimed: a success clears it
 
 
 def body_of(event: WebhookEvent) -> str:
@@ -92,7 +93,7 @@ def claim(session: Session, sealer: secret_keys.Sealer, now: datetime, *, limit:
         delivery.next_attempt_at = delivery.last_attempt_at = now
         claimed.append(Claimed(delivery.id, endpoint.id, event.id, endpoint.url, body_of(event),
                                endpoints.signing_secrets(endpoint, sealer, now),
-                               delivery.attempts))
+                               delivery.attempts, endpoint.failing_since is not None))
     session.flush()
     return claimed
 
@@ -110,19 +111,24 @@ def record(session: Session, item: Claimed, answer: rules.Answer, now: datetime)
     verdict = answer.verdict
     error = (answer.error or (f"answered {answer.status_code}"
                               if verdict != rules.DELIVERED else None))
-    session.add(WebhookAttempt(
-        delivery_id=item.delivery_id, endpoint_id=item.endpoint_id, event_id=item.event_id,
-        attempt=item.attempt, at=now, status=verdict if verdict != rules.RETRY else "failed",
+    session.execute(insert(WebhookAttempt).values(
+        id=uuid.uuid4(), delivery_id=item.delivery_id, endpoint_id=item.endpoint_id,
+        event_id=item.event_id, attempt=item.attempt, at=now,
+        status=verdict if verdict != rules.RETRY else "failed",
         status_code=answer.status_code, error=error and error[:200],
         duration_ms=answer.duration_ms))
+    if verdict == rules.DELIVERED:  # the common case, in two statements without a read
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id)
+                        .values(status=DELIVERED, delivered_at=now,
+                                last_status_code=answer.status_code, last_error=None)
+                        .execution_options(synchronize_session=False))
+        if item.failing:
+            session.execute(update(WebhookEndpoint).where(
+                WebhookEndpoint.id == item.endpoint_id).values(failing_since=None)
+                .execution_options(synchronize_session=False))
+        return DELIVERED
     delivery = session.get(WebhookDelivery, item.delivery_id)
     delivery.last_status_code, delivery.last_error = answer.status_code, error and error[:200]
-    if verdict == rules.DELIVERED:
-        delivery.status, delivery.delivered_at = DELIVERED, now
-        session.execute(update(WebhookEndpoint).where(
-            WebhookEndpoint.id == item.endpoint_id, WebhookEndpoint.failing_since.is_not(None))
-            .values(failing_since=None))
-        return DELIVERED
     endpoint = session.get(WebhookEndpoint, item.endpoint_id)
     if verdict == rules.GONE:
         delivery.status = FAILED
