@@ -78,7 +78,8 @@ def check_if_match(current_tag: str, *, required: bool = False) -> None:
         if required:
             raise PreconditionRequired("Send If-Match with the ETag you last read.")
         return
-    # A tag from a compressed answer carries its coding ("v3:br"): the same version.
-    sent = {without_coding(tag) for tag in if_match.as_set()}
+    # A tag from a compressed answer carries its coding ("v3:br"): the same version. Werkzeug
+    # reads the empty tag `""` as None; it is a valid tag that matches nothing of ours.
+    sent = {without_coding(tag) for tag in if_match.as_set() if tag is not None}
     if not if_match.star_tag and current_tag not in sent:
         raise PreconditionFailed("The resource changed since you read it; read it again.")

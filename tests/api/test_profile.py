@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.runners import assert_problem, sign_up
 
 
@@ -65,6 +67,14 @@ def test_if_match_is_optional_and_star_matches_the_profile_there_always_is(clien
     starred = runner.patch("/v1/me", json={"units": "km"}, headers={"If-Match": "*"})
     assert starred.status_code == 200
     assert_problem(runner.patch("/v1/me", json={"units": "mi"}, headers={"If-Match": '"v1"'}),
+                   412)
+    assert runner.get("/v1/me").get_json()["units"] == "km"
+
+
+@pytest.mark.parametrize("if_match", ['""', 'W/""', '"", "v0"'])
+def test_an_empty_entity_tag_is_a_tag_that_matches_nothing(client, if_match):
+    runner = sign_up(client)
+    assert_problem(runner.patch("/v1/me", json={"units": "mi"}, headers={"If-Match": if_match}),
                    412)
     assert runner.get("/v1/me").get_json()["units"] == "km"
 
