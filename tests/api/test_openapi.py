@@ -328,3 +328,43 @@ def test_readiness_answers_the_503_it_documents(tmp_path, database):
     assert {"retry-after", "x-request-id"} <= header_names(documented)
     assert "Retry-After" in response.headers
 
+
+
+# Fields an answer leaves out when they have nothing to say, each for its reason; every other
+# property of a schema that answers are made of is sent always, so it must be `required` (a
+# generated client would otherwise type it `T | undefined` and make every reader check it).
+SOMETIMES_ABSENT = {
+    "Problem": {"errors"},  # only a validation problem names fields
+    "NotReady": {"errors"},  # the same problem shape, with each dependency's check
+    "Health": {"checks"},  # liveness answers without checking dependencies
+    "PainAnswers": set(),  # filled below: the athlete answers only the questions asked
+}
+
+
+def test_every_field_an_answer_always_sends_is_required(client):
+    spec = client.get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    SOMETIMES_ABSENT["PainAnswers"] = set(schemas["PainAnswers"]["properties"])
+    reached: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref and ref not in reached:
+                reached.add(ref)
+                walk(resolve(spec, node))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for _, operation in operations(spec):
+        walk(operation["responses"])
+    prefix = "#/components/schemas/"
+    reached_schemas = {ref.removeprefix(prefix) for ref in reached if ref.startswith(prefix)}
+    assert {"Problem", "Profile", "PersonalToken", "PersonalTokenCreated"} <= reached_schemas
+    for name in sorted(reached_schemas):
+        schema = schemas[name]
+        optional = set(schema.get("properties", {})) - set(schema.get("required", []))
+        assert optional <= SOMETIMES_ABSENT.get(name, set()), f"{name}: {sorted(optional)}"
