@@ -551,6 +551,42 @@ def test_a_tcx_without_trackpoint_distances_falls_back_to_its_laps(app, client):
     assert runs_of(sam)[0]["distance_m"] == 3010
 
 
+def test_a_tcx_whose_trackpoints_count_on_from_an_earlier_activity_is_its_own_distance(
+        app, client):
+    """A Forerunner 310XT's trackpoints ran 42,013.9 to 42,292.9 m in a 299 m lap: stored as
+    42,293 m, then refused as faster than 2:00 min/km. The distance counts from the first
+    reading, and the laps' sum stands in for what was run before it."""
+    sam = sign_up(client)
+    carried = TcxActivity(Outing(SPRING, km=3, pace_s_per_km=330), odometer_m=42013.9)
+    done = imported(app, sam, "310xt.tcx", tcx_of(carried))
+    assert done["runs_created"] == 1, done["files"]
+    assert runs_of(sam)[0]["distance_m"] == 3000
+
+
+def test_a_tcx_whose_points_stop_before_its_laps_takes_time_and_distance_from_the_laps(
+        app, client):
+    """Trackpoints for the first 10 minutes of an hour's laps (a file trimmed): the time came
+    from the laps (3,600 s) and the distance from the points (2,000 m), a 30:00 min/km run."""
+    sam = sign_up(client)
+    trimmed = TcxActivity(Outing(SPRING, km=10, pace_s_per_km=360), points_until_s=600)
+    imported(app, sam, "trimmed.tcx", tcx_of(trimmed))
+    (the_run,) = runs_of(sam)
+    assert (the_run["duration_s"], the_run["distance_m"]) == (3600, 10000)
+
+
+def test_a_tcx_of_sport_other_is_judged_by_its_pace(app, client):
+    """TCX names only Running, Biking and Other: Other is a sport it has no name for, a trail
+    run as much as a swim, so its pace decides."""
+    sam = sign_up(client)
+    trail = TcxActivity(Outing(SPRING, km=12, pace_s_per_km=390), sport="Other")
+    swim = TcxActivity(Outing(SPRING + timedelta(days=1), km=1.5, pace_s_per_km=1200, step_s=20),
+                       sport="Other")
+    done = imported(app, sam, "other.zip", zipped({"trail.tcx": tcx_of(trail),
+                                                   "swim.tcx": tcx_of(swim)}))
+    assert done["runs_created"] == 1, done["files"]
+    assert runs_of(sam)[0]["distance_m"] == 12000
+
+
 def test_a_tcx_starts_at_its_first_lap_not_at_an_id_garmin_cut_to_the_minute(app, client):
     """Issue A.4: <Id> 06:30:00 for a run started at 06:30:27 (the FIT twin says 06:30:27)."""
     sam = sign_up(client)

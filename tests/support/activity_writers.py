@@ -324,6 +324,10 @@ class TcxActivity:
     lap_metres: Sequence[float] | None = None
     extras: bool = False  # altitude, heart rate, cadence and speed on every point, as Polar's
     lap_ends_m: Sequence[float] | None = None  # where each lap ends; every outing.lap_m if None
+    # Trackpoints' DistanceMeters counted on from an earlier activity (a Forerunner 310XT's).
+    odometer_m: float = 0.0
+    # No trackpoints after this many moving seconds, the laps unchanged (a file trimmed).
+    points_until_s: float | None = None
 
 
 def tcx_of(*activities: TcxActivity | Outing, before: str = "", indent: bool = False) -> bytes:
@@ -360,11 +364,14 @@ def _tcx_activity(activity: TcxActivity, indent: bool) -> list[str]:
     for lap in range(laps):
         begin, end = (ends[lap - 1] if lap else 0.0), ends[lap]
         last = lap == laps - 1
+        until = activity.points_until_s
         tracks = [[point for point in segment
-                   if begin <= point.moving_s < end or (last and point.moving_s == end)]
+                   if (begin <= point.moving_s < end or (last and point.moving_s == end))
+                   and (until is None or point.moving_s <= until)]
                   for segment in segments]
         tracks = [track for track in tracks if track]
-        started = tracks[0][0].at if lap else outing.start
+        started = (tracks[0][0].at if tracks else
+                   outing.start + timedelta(seconds=begin)) if lap else outing.start
         metres = (activity.lap_metres[lap] if activity.lap_metres is not None
                   else (end - begin) * 1000 / outing.pace_s_per_km)
         parts += [f'{pad * 2}<Lap StartTime="{stamp(started)}">',
@@ -393,7 +400,8 @@ def _trackpoint(activity: TcxActivity, point: Point, beats: random.Random, pad: 
     if activity.extras:
         parts.append(f"{inner}<AltitudeMeters>{40 + beats.random() * 8:.1f}</AltitudeMeters>")
     if activity.point_distances:
-        parts.append(f"{inner}<DistanceMeters>{point.distance_m:.1f}</DistanceMeters>")
+        metres = point.distance_m + activity.odometer_m
+        parts.append(f"{inner}<DistanceMeters>{metres:.1f}</DistanceMeters>")
     if activity.extras:
         parts += [f"{inner}<HeartRateBpm><Value>{beats.randint(128, 162)}</Value></HeartRateBpm>",
                   f"{inner}<Extensions><ns3:TPX><ns3:Speed>{beats.uniform(2.8, 3.3):.3f}"

@@ -14,7 +14,8 @@ and TCX is stored the same:
 - `moving_s`: the timer time, pauses left out, when the file says it (FIT total_timer_time, the
   sum of TCX laps' TotalTimeSeconds); None for GPX, which does not say;
 - `distance_m`: what was recorded (FIT total_distance; TCX trackpoints' cumulative
-  DistanceMeters, the laps' sum without them; GPX the length of its segments).
+  DistanceMeters, the laps' sum without them or where the points miss part of the run; GPX the
+  length of its segments).
 
 Libraries do the reading: GPX with gpxpy, FIT with fitdecode (every file of a chain, CRC checked,
 errors raised), TCX with defusedxml's iterparse (one activity in memory at a time). All XML goes
@@ -80,8 +81,10 @@ FIT_FILE_WORDS = {
 }
 # Strava's GPX exports name the sport by its activity type number.
 STRAVA_TYPES = {"1": "cycling", "4": "hiking", "9": "running", "10": "walking", "16": "swimming"}
-# FIT's "no sport chosen": judged like a file that names none.
-UNNAMED_SPORTS = {"generic", "all"}
+# "No sport chosen", judged like a file that names none: FIT's generic and all, and TCX's Other
+# (its schema allows only Running, Biking and Other, so Other is every sport it has no name for,
+# a trail run as much as a swim).
+UNNAMED_SPORTS = {"generic", "all", "other"}
 
 # The dates a run can have: the years the API accepts (service.api.fields); outside them a clock
 # was not set, and near year 1 or 9999 the arithmetic of days and zones overflows.
@@ -103,6 +106,15 @@ FRAGMENT_M = 100
 FRAGMENT_S = 60
 # GPX tracks of one outing: the next begins within this long of the last one's end.
 OUTING_GAP = timedelta(minutes=10)
+# TCX trackpoints' DistanceMeters count from the activity's start, unless the first reading is
+# more than anyone could have run before it (this slack plus 12.5 m/s, 45 km/h, since the start):
+# some Garmin devices keep counting from an earlier activity, so the distance is counted from the
+# first reading instead.
+ODOMETER_SLACK_M = 50
+FASTEST_M_PER_S = 12.5
+# Laps that run on past the last trackpoint by more than this say the points were cut short (a
+# file trimmed, a track lost): the laps then give the distance as they give the time.
+POINTS_CUT_SHORT = timedelta(seconds=60)
 
 
 class Unreadable(Exception):
@@ -649,33 +661,34 @@ def _read_tcx(content: bytes, max_activities: int) -> Reading:
 
 
 def _tcx_activity(index: int, node: Element) -> Activity | Skip:
-    sport = node.attrib.get("Sport")
     laps = node.findall(f"{TCX_NS}Lap")
     try:
-        lap_starts = [_instant(lap.attrib["StartTime"]) for lap in laps
-                      if "StartTime" in lap.attrib]
+        lap_starts = [_instant(lap.attrib["StartTime"]) if "StartTime" in lap.attrib else None
+                      for lap in laps]
         lap_seconds = [_number(lap.findtext(f"{TCX_NS}TotalTimeSeconds")) for lap in laps]
         lap_metres = [_number(lap.findtext(f"{TCX_NS}DistanceMeters")) for lap in laps]
-        times, metres, positions = [], [], False
+        times, readings, positions = [], [], False
         for point in node.iter(f"{TCX_NS}Trackpoint"):
-            time = point.findtext(f"{TCX_NS}Time")
-            if time:
-                times.append(_instant(time))
+            text = point.findtext(f"{TCX_NS}Time")
+            time = _instant(text) if text else None
+            if time is not None:
+                times.append(time)
             distance = point.findtext(f"{TCX_NS}DistanceMeters")
             if distance:
-                metres.append(float(distance))
+                readings.append((time, float(distance)))
             positions = positions or point.find(f"{TCX_NS}Position") is not None
     except (ValueError, OverflowError):
         return Skip(index, DAMAGED, "This activity has a time or a number that cannot be read.")
-    moments = lap_starts + times
+    moments = [at for at in lap_starts if at is not None] + times
     if not moments:
         return Skip(index, DAMAGED, "This activity has no laps or points with a time, so when "
                                     "it was and how long it took are unknown.")
     start = min(moments)
     try:
-        ends = [*times, *(at + timedelta(seconds=seconds) for at, seconds in
-                          zip(lap_starts, lap_seconds, strict=False) if seconds)]
-        end = max([start, *ends])
+        lap_ends = [at + timedelta(seconds=seconds)
+                    for at, seconds in zip(lap_starts, lap_seconds, strict=True)
+                    if at is not None and seconds]
+        end = max([start, *times, *lap_ends])
     except OverflowError:
         return _out_of_range(index, start)
     if not _in_range(start, end):
@@ -683,11 +696,32 @@ def _tcx_activity(index: int, node: Element) -> Activity | Skip:
     elapsed = round((end - start).total_seconds())
     timer = [seconds for seconds in lap_seconds if seconds is not None]
     moving = min(round(sum(timer)), elapsed) if timer else None
-    distance = max(metres) if metres else sum(m for m in lap_metres if m is not None)
+    laps_total = sum(metres for metres in lap_metres if metres is not None)
+    cut_short = bool(times and lap_ends) and max(lap_ends) - max(times) > POINTS_CUT_SHORT
+    distance = _tcx_distance(start, readings, laps_total, cut_short)
     surface = "treadmill" if times and not positions and distance > 0 else None
     return Activity(index=index, started_at=start, duration_s=elapsed,
-                    distance_m=round(distance), sport=_sport(sport), surface=surface,
-                    moving_s=moving)
+                    distance_m=round(distance), sport=_sport(node.attrib.get("Sport")),
+                    surface=surface, moving_s=moving)
+
+
+def _tcx_distance(start: datetime, readings: list[tuple[datetime | None, float]],
+                  laps_total: float, cut_short: bool) -> float:
+    """What the trackpoints recorded, or their laps' sum where the points cannot say it all.
+
+    The laps' sum stands in when there are no readings; and where the readings miss part of
+    the activity (they stop before the laps do, or they count from an earlier activity, so what
+    was run before the first reading is unknown), the laps' sum when it says more.
+    """
+    if not readings:
+        return laps_total
+    first_at, first = readings[0]
+    since_start = (first_at - start).total_seconds() if first_at is not None else 0.0
+    covered = max(metres for _, metres in readings)
+    odometer = first > ODOMETER_SLACK_M + FASTEST_M_PER_S * max(since_start, 0.0)
+    if odometer:
+        covered -= first
+    return max(covered, laps_total) if cut_short or odometer else covered
 
 
 def _read_fit(content: bytes, max_activities: int) -> Reading:
@@ -753,10 +787,9 @@ def _fit_activity(index: int, session: fitdecode.FitDataMessage) -> Activity | S
         return _out_of_range(index, start)
     sport = session.get_value("sport", fallback=None)
     sub_sport = session.get_value("sub_sport", fallback=None)
-    named = None if sport is None or str(sport) in UNNAMED_SPORTS else str(sport)
     return Activity(
         index=index, started_at=start, duration_s=round(elapsed_s),
-        distance_m=round(float(distance or 0)), sport=_sport(named),
+        distance_m=round(float(distance or 0)), sport=_sport(None if sport is None else str(sport)),
         surface=_surface(None if sub_sport is None else str(sub_sport)),
         moving_s=None if timer is None else min(round(float(timer)), round(elapsed_s)))
 
@@ -781,8 +814,9 @@ def _plain(text: str) -> str:
 
 
 def _sport(raw: str | None) -> str | None:
+    """The sport as the file names it, or None when it names none (UNNAMED_SPORTS)."""
     text = (raw or "").strip()
-    return text[:40] or None
+    return None if _plain(text) in UNNAMED_SPORTS else text[:40] or None
 
 
 def _surface(raw: str | None) -> str | None:
