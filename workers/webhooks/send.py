@@ -2,8 +2,9 @@
 
 Each claimed batch is committed before any request is made; the requests go out from a pool of
 threads (`BACKSTRIDE_WEBHOOK_CONCURRENCY`), and each answer is recorded and committed as it comes
-back (those back at the same moment in one commit), so a worker killed mid-batch sends
-again only what was on the wire or just answered (under the same webhook-id).
+back (those back at the same moment together, in one commit and a fixed number of statements),
+so a worker killed mid-batch sends again only what was on the wire or just answered (under the
+same webhook-id).
 An endpoint that cannot be reached (refused, timed out) in a batch is not tried again in that
 batch: its other deliveries go back unsent, so one dead endpoint costs a batch one timeout, not
 one per delivery.
@@ -111,13 +112,14 @@ def send_due(session: Session, client: httpx.Client, sealer: Sealer, *, concurre
                 # Every answer that is in, recorded and committed together: as soon as any is
                 # back, without waiting for the rest of the batch.
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                recorded = []
+                answered = []
                 for future in done:
                     item, answer = pending.pop(future), future.result()
                     if answer is None:
                         skipped.append(item.delivery_id)
-                        continue
-                    recorded.append(deliveries.record(session, item, answer, utcnow()))
+                    else:
+                        answered.append((item, answer))
+                recorded = deliveries.record_all(session, answered, utcnow())
                 commit_without_waiting_for_disk(session)
                 for status in recorded:
                     counts[status] = counts.get(status, 0) + 1

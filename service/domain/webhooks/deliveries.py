@@ -105,18 +105,60 @@ def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
                     .values(next_attempt_at=now))
 
 
+def record_all(session: Session, answered: list[tuple[Claimed, rules.Answer]],
+               now: datetime) -> list[str]:
+    """Store the answers that came back together; returns each delivery's new status.
+
+    The sender records from one thread while eight send, so what it costs per answer bounds the
+    rate: delivered answers, the common case, are stored in a fixed number of statements however
+    many there are (their attempts in one multi-row insert, the deliveries in one update per
+    status code), the others one by one as `record` does.
+    """
+    delivered = [(item, answer) for item, answer in answered
+                 if answer.verdict == rules.DELIVERED]
+    statuses = [record(session, item, answer, now) for item, answer in answered
+                if answer.verdict != rules.DELIVERED]
+    if not delivered:
+        return statuses
+    session.execute(insert(WebhookAttempt), [_attempt_row(item, answer, now)
+                                             for item, answer in delivered])
+    by_code: dict[int | None, list[uuid.UUID]] = {}
+    for item, answer in delivered:
+        by_code.setdefault(answer.status_code, []).append(item.delivery_id)
+    for code, ids in by_code.items():
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
+                        .values(status=DELIVERED, delivered_at=now, last_status_code=code,
+                                last_error=None)
+                        .execution_options(synchronize_session=False))
+    recovered = {item.endpoint_id for item, _ in delivered if item.failing}
+    if recovered:
+        session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id.in_(recovered))
+                        .values(failing_since=None)
+                        .execution_options(synchronize_session=False))
+    return statuses + [DELIVERED] * len(delivered)
+
+
+def _error_of(answer: rules.Answer) -> str | None:
+    error = (answer.error or (f"answered {answer.status_code}"
+                              if answer.verdict != rules.DELIVERED else None))
+    return error and error[:200]
+
+
+def _attempt_row(item: Claimed, answer: rules.Answer, now: datetime) -> dict[str, object]:
+    verdict = answer.verdict
+    return {"id": uuid.uuid4(), "delivery_id": item.delivery_id,
+            "endpoint_id": item.endpoint_id, "event_id": item.event_id,
+            "attempt": item.attempt, "at": now,
+            "status": verdict if verdict != rules.RETRY else "failed",
+            "status_code": answer.status_code, "error": _error_of(answer),
+            "duration_ms": answer.duration_ms}
+
+
 def record(session: Session, item: Claimed, answer: rules.Answer, now: datetime) -> str:
     """Store the attempt and its answer; returns the delivery's new status. A 410, or five days
     of nothing but failures, disables the endpoint and tells its owner."""
-    verdict = answer.verdict
-    error = (answer.error or (f"answered {answer.status_code}"
-                              if verdict != rules.DELIVERED else None))
-    session.execute(insert(WebhookAttempt).values(
-        id=uuid.uuid4(), delivery_id=item.delivery_id, endpoint_id=item.endpoint_id,
-        event_id=item.event_id, attempt=item.attempt, at=now,
-        status=verdict if verdict != rules.RETRY else "failed",
-        status_code=answer.status_code, error=error and error[:200],
-        duration_ms=answer.duration_ms))
+    verdict, error = answer.verdict, _error_of(answer)
+    session.execute(insert(WebhookAttempt).values(**_attempt_row(item, answer, now)))
     if verdict == rules.DELIVERED:  # the common case, in two statements without a read
         session.execute(update(WebhookDelivery).where(WebhookDelivery.id == item.delivery_id)
                         .values(status=DELIVERED, delivered_at=now,
@@ -128,7 +170,7 @@ def record(session: Session, item: Claimed, answer: rules.Answer, now: datetime)
                 .execution_options(synchronize_session=False))
         return DELIVERED
     delivery = session.get(WebhookDelivery, item.delivery_id)
-    delivery.last_status_code, delivery.last_error = answer.status_code, error and error[:200]
+    delivery.last_status_code, delivery.last_error = answer.status_code, error
     endpoint = session.get(WebhookEndpoint, item.endpoint_id)
     if verdict == rules.GONE:
         delivery.status = FAILED
