@@ -116,6 +116,8 @@ STRICT = {
     ("POST", "/v1/me/tokens"): lambda r: r.post(
         "/v1/me/tokens", json={"name": "script", "scopes": ["profile:read"]}),
     ("DELETE", "/v1/me"): lambda r: r.delete("/v1/me", json={"password": "wrong-password-123"}),
+    ("POST", "/v1/developer/apps"): lambda r: r.post("/v1/developer/apps", json={
+        "name": "Trail Log", "redirect_uris": ["http://127.0.0.1/callback"]}),
 }
 
 
