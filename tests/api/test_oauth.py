@@ -453,6 +453,18 @@ def test_the_token_endpoint_takes_no_parameters_in_the_url(client, cast):
                 400, "invalid_request")
 
 
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke"])
+def test_errors_outside_authlib_are_rfc6749_bodies_at_the_token_endpoints(client, path):
+    """The router's and the server's own refusals too: a client library reads `error`."""
+    wrong_method = client.get(path)
+    oauth_error(wrong_method, 405, "invalid_request")
+    assert wrong_method.mimetype == "application/json", "not a problem document"
+    assert "POST" in wrong_method.headers["Allow"]
+    oauth_error(client.post(path, data="x=" + "y" * (3 * 1024 * 1024),
+                            content_type="application/x-www-form-urlencoded"),
+                413, "invalid_request")
+
+
 def test_the_metadata_document_describes_the_server(client):
     response = client.get("/.well-known/oauth-authorization-server",
                           base_url="https://backstride.example")

@@ -15,7 +15,7 @@ import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ class Callback:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -205,15 +205,22 @@ def test_the_consent_page_refuses_to_be_framed_in_a_real_browser(server, tmp_pat
     client_id, _, _, _ = setting_up(server)
     _, url, _ = app_session(server, client_id, "http://127.0.0.1:9/callback")
     attacker = tmp_path / "attacker.html"
-    attacker.write_text(f'<iframe id="f" src="{url}"></iframe>')
-    with sync_playwright() as playwright:
+    with Callback() as control, sync_playwright() as playwright:
+        # Beside it, a page that allows framing (the app's listener): it must render, or the
+        # consent page's absence would prove nothing.
+        attacker.write_text(f'<iframe id="f" src="{url}"></iframe>'
+                            f'<iframe id="control" src="{control.redirect_uri}"></iframe>')
         browser = playwright.chromium.launch(executable_path=_chromium(),
                                              args=["--no-sandbox"])
         try:
             page = browser.new_page()
+            blocked: list[str] = []
+            page.on("console", lambda message: blocked.append(message.text))
             page.goto(attacker.as_uri(), wait_until="domcontentloaded")
-            page.wait_for_timeout(1500)
-            frame = page.frame_locator("#f")
-            assert frame.locator("#email").count() == 0, "the sign-in form rendered in a frame"
+            page.frame_locator("#control").locator("text=You can close this window").wait_for(
+                timeout=10_000)
+            assert page.frame_locator("#f").locator("#email").count() == 0, \
+                "the sign-in form rendered in a frame"
+            assert any("frame-ancestors" in text for text in blocked), blocked
         finally:
             browser.close()

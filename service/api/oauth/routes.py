@@ -79,6 +79,7 @@ def init_app(app: Flask) -> None:
                       exempt_when=lambda: request.endpoint not in TOKEN_ENDPOINTS,
                       override_defaults=False, scope="oauth-client")(blp)
     app.register_blueprint(blp)
+    app.after_request(_oauth_error_bodies)
 
 
 def _session_key(secret_key: str) -> str:
@@ -110,6 +111,39 @@ def _form_only() -> Response | None:
 def _oauth_error(status: int, error: str, description: str) -> Response:
     response = current_app.json.response({"error": error, "error_description": description})
     response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+# What an error answered outside Authlib (the router, the rate limiter, a body too large, a
+# failure) is called at the token and revocation endpoints. "slow_down" is RFC 8628's, from the
+# OAuth extensions error registry; a client library reads "error" and Retry-After.
+TOKEN_ENDPOINT_PATHS = frozenset({"/oauth/token", "/oauth/revoke"})
+_ERROR_CODES = {401: "invalid_client", 429: "slow_down"}
+
+
+def _oauth_error_bodies(response: Response) -> Response:
+    """Every error at the token and revocation endpoints is an RFC 6749 error body (section
+    5.2), never a problem document: a client library reads `error`, not `type`; the consent
+    page's is our error page. The status and headers (Allow, Retry-After, the RateLimit ones)
+    are kept."""
+    if response.mimetype != "application/problem+json":
+        return response
+    problem = response.get_json(silent=True) or {}
+    status = response.status_code
+    if request.path == "/oauth/authorize":  # a person reads this one: our page, not JSON
+        page = _error_page(status, "Too many attempts. Wait a minute and try again."
+                           if status == 429 else (problem.get("detail") or "Something failed."))
+        page.headers.extend((k, v) for k, v in response.headers.items()
+                            if k in ("Retry-After", "Allow") or k.startswith("RateLimit"))
+        return page
+    if request.path not in TOKEN_ENDPOINT_PATHS:
+        return response
+    error = _ERROR_CODES.get(status, "server_error" if status >= 500 else "invalid_request")
+    body = {"error": error, "error_description": problem.get("detail") or problem.get("title")}
+    response.set_data(current_app.json.dumps(body))
+    response.mimetype = "application/json"
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
