@@ -434,6 +434,24 @@ def revoke_app_for(session: Session, account: Account, app_id: uuid.UUID, now: d
         raise NotFound("No such app.")
 
 
+def live_grant_scopes(session: Session, athlete_ids: Iterable[uuid.UUID],
+                      now: datetime) -> dict[uuid.UUID, dict[uuid.UUID, frozenset[str]]]:
+    """athlete -> app -> the scopes of all the athlete's live grants to that app: what an app
+    may be sent about them (service.domain.webhooks.access). An app deleted, a grant revoked or
+    run out holds nothing."""
+    rows = session.execute(
+        select(OAuthGrant.account_id, OAuthGrant.client_id, OAuthGrant.scopes)
+        .join(OAuthClient, OAuthClient.id == OAuthGrant.client_id)
+        .where(OAuthGrant.account_id.in_(set(athlete_ids)), OAuthGrant.revoked_at.is_(None),
+               OAuthGrant.expires_at > now, OAuthClient.deleted_at.is_(None))
+    ).all()
+    held: dict[uuid.UUID, dict[uuid.UUID, set[str]]] = {}
+    for athlete_id, app_id, granted in rows:
+        held.setdefault(athlete_id, {}).setdefault(app_id, set()).update(granted)
+    return {athlete: {app: frozenset(scopes) for app, scopes in apps.items()}
+            for athlete, apps in held.items()}
+
+
 def app_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     ids = set(ids)
     if not ids:

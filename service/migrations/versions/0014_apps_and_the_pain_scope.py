@@ -1,4 +1,5 @@
-"""apps (OAuth 2 clients, codes, grants, tokens), app reads in the access log, pain:read
+"""apps (OAuth 2 clients, codes, grants, tokens), app reads in the access log, an app's webhook
+endpoints tied to the app, pain:read
 
 Personal tokens made before pain:read existed keep what they could read: each one holding a scope
 through which pain was visible (check-ins, notifications, load, the profile's suggested routine)
@@ -111,6 +112,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('app_id', sa.Uuid(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_access_log_app_id_oauth_clients'), 'oauth_clients', ['app_id'], ['id'], ondelete='SET NULL')
 
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f('fk_webhook_endpoints_app_id_oauth_clients'), 'oauth_clients', ['app_id'], ['id'], ondelete='CASCADE')
+
     tokens = sa.table('personal_access_tokens', sa.column('id', sa.Uuid()),
                       sa.column('scopes', sa.JSON()))
     connection = op.get_bind()
@@ -129,6 +133,9 @@ def downgrade() -> None:
         if PAIN_READ in scopes:
             connection.execute(tokens.update().where(tokens.c.id == token_id)
                                .values(scopes=[s for s in scopes if s != PAIN_READ]))
+    with op.batch_alter_table('webhook_endpoints', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_webhook_endpoints_app_id_oauth_clients'), type_='foreignkey')
+
     with op.batch_alter_table('access_log', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_access_log_app_id_oauth_clients'), type_='foreignkey')
         batch_op.drop_column('app_id')
