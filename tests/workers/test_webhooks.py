@@ -403,3 +403,12 @@ def test_only_an_apps_owner_subscribes_for_it(client, receiver):
                                                "event_types": ["checkin.created"]})
     assert_problem(refused, 404, "app_id")
     assert other.get("/v1/webhooks").get_json()["items"] == []
+
+
+@pytest.mark.parametrize(("concurrency", "timeout_s", "stuck_after_s", "size"), [
+    (8, 15, 60, 24), (2, 15, 3, 2), (8, 1, 60, 200), (4, 10, 20, 4)])
+def test_a_claim_is_no_bigger_than_can_be_sent_before_it_would_be_called_stuck(
+        concurrency, timeout_s, stuck_after_s, size):
+    """Every request of a claim taking the whole timeout, `concurrency` at a time, the last is
+    still sent within the stuck time (at least one round, at most 200)."""
+    assert rules.claim_size(concurrency, timeout_s, stuck_after_s) == size

@@ -17,7 +17,7 @@ from functools import cache
 import httpx
 
 from service.clock import utcnow
-from service.domain.webhooks import deliveries
+from service.domain.webhooks import deliveries, rules
 from service.domain.webhooks.secrets import Sealer
 from workers.app import app, job
 from workers.database import session_scope
@@ -44,7 +44,11 @@ def _sealer() -> Sealer:
 
 
 def _send(session) -> dict[str, int]:
-    return send_due(session, _client(), _sealer(), concurrency=app.settings.webhook_concurrency)
+    settings = app.settings
+    batch = rules.claim_size(settings.webhook_concurrency, settings.webhook_timeout_s,
+                             settings.webhook_stuck_after_s)
+    return send_due(session, _client(), _sealer(), concurrency=settings.webhook_concurrency,
+                    batch=batch)
 
 
 @job("webhooks.deliver", time_limit=900, soft_time_limit=870)

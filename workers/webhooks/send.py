@@ -92,14 +92,14 @@ def _attempt(client: httpx.Client, unreachable: set[uuid.UUID],
 
 
 def send_due(session: Session, client: httpx.Client, sealer: Sealer, *, concurrency: int = 8,
-             delivery_ids: list[uuid.UUID] | None = None,
+             batch: int = BATCH, delivery_ids: list[uuid.UUID] | None = None,
              on_recorded: Callable[[str], None] | None = None) -> dict[str, int]:
     """Send what is due, a claimed batch at a time; returns how many ended in each status."""
     counts: dict[str, int] = {}
     with ThreadPoolExecutor(max_workers=concurrency,
                             thread_name_prefix="webhook") as pool:
         while True:
-            claimed = deliveries.claim(session, sealer, utcnow(), limit=BATCH,
+            claimed = deliveries.claim(session, sealer, utcnow(), limit=batch,
                                        delivery_ids=delivery_ids)
             session.commit()
             if not claimed:

@@ -9,6 +9,7 @@ disabled too, and its owner told.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ DISABLE_AFTER = timedelta(days=5)
 TIMEOUT_S = 15
 # Only this much of an answer is read: we keep its status, never its body.
 MAX_ANSWER_BYTES = 4096
+
+
+def claim_size(concurrency: int, timeout_s: float, stuck_after_s: float, most: int = 200) -> int:
+    """How many deliveries one claim may take: so many that even if every request takes the
+    whole timeout, `concurrency` at a time, the last is sent before `release_stuck` would call
+    it stuck. A bigger claim's waiting tail would be put back and sent by another worker while
+    this one, alive, sends it too: a repeat that no crash caused."""
+    rounds = max(1, math.ceil(stuck_after_s / timeout_s) - 1)
+    return max(1, min(most, concurrency * rounds))
 
 DELIVERED, RETRY, GONE = "delivered", "retry", "gone"
 
