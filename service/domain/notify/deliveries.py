@@ -42,6 +42,7 @@ class Claimed:
     delivery_id: uuid.UUID
     device: Device
     notification: Notification
+    attempt: int = 1  # the claim's attempt number: a later claim of the same row has another
 
 
 def backoff_s(attempts: int, retry_after_s: float | None = None,
@@ -91,7 +92,8 @@ def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = N
         delivery.status, delivery.attempts = SENDING, delivery.attempts + 1
         delivery.next_attempt_at = now  # while sending: when it was claimed
     session.flush()
-    return [Claimed(d.id, found[d.device_id], found[d.notification_id]) for d in rows]
+    return [Claimed(d.id, found[d.device_id], found[d.notification_id], d.attempts)
+            for d in rows]
 
 
 def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> str:
@@ -113,11 +115,20 @@ def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: date
     return delivery.status
 
 
-def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
-    """Stamp a claimed delivery as being sent now: `release_stuck` measures from this, so a live
-    worker's row is never put back however long the rest of its batch took."""
-    session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == SENDING)
-                    .values(next_attempt_at=now))
+def started(session: Session, claimed: Claimed, now: datetime) -> bool:
+    """Stamp a claimed delivery as being sent now: `release_stuck` measures from this. False when
+    the claim is no longer ours, and the caller must not send it.
+
+    A row waiting in a batch still carries its claim time, so a batch that takes longer than
+    `stuck_after` (a slow push service, 100 rows at up to the push timeout each) has its tail
+    put back by another worker's sweep while this worker is alive and still coming to it. Then
+    either the row is pending again or someone else claimed it (its attempt number moved on),
+    and sending it here would send it twice.
+    """
+    return session.execute(
+        update(Delivery).where(Delivery.id == claimed.delivery_id, Delivery.status == SENDING,
+                               Delivery.attempts == claimed.attempt)
+        .values(next_attempt_at=now)).rowcount == 1
 
 
 def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:
