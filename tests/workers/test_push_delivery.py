@@ -294,3 +294,10 @@ def test_a_batch_that_outlasts_the_stuck_time_is_not_sent_twice(session, databas
     assert sorted(m["to"] for m in expo.received) == [
         f"ExponentPushToken[slow-{n}]" for n in range(3)], "each once"
     assert statuses(session) == ["sent", "sent", "sent"]
+
+
+def test_a_claimed_batch_is_never_longer_than_the_stuck_time_at_the_push_timeout():
+    assert deliveries.batch_size(300, 10) == 29  # the defaults: 29 x 10 s < 300 s
+    assert deliveries.batch_size(300, 1) == 100  # the most one claim takes
+    assert deliveries.batch_size(3, 2) == 1
+    assert deliveries.batch_size(11, 10) == 1

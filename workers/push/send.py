@@ -55,7 +55,8 @@ def providers(settings: Settings) -> dict[str, Provider]:
 
 def send_due(session: Session, available: Mapping[str, Provider],
              notification_id: uuid.UUID | None = None,
-             on_recorded: Callable[[str, str], None] | None = None) -> dict[str, int]:
+             on_recorded: Callable[[str, str], None] | None = None,
+             batch: int = 100) -> dict[str, int]:
     """Send what is due, one claimed batch at a time; each claim is committed before sending.
 
     Returns how many deliveries ended in each status; `on_recorded(provider, status)` is called
@@ -63,7 +64,7 @@ def send_due(session: Session, available: Mapping[str, Provider],
     """
     counts: dict[str, int] = {}
     while True:
-        claimed = deliveries.claim(session, utcnow(), notification_id)
+        claimed = deliveries.claim(session, utcnow(), notification_id, limit=batch)
         session.commit()
         if not claimed:
             return counts

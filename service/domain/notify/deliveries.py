@@ -8,6 +8,7 @@ minutes, and the collapse key makes a repeat replace, not stack, what the phone 
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable, Sequence
@@ -70,6 +71,14 @@ def plan(session: Session, now: datetime, kinds: Sequence[str],
             for n, d in session.execute(due)]
     return len(insert_ignoring_conflicts(session, Delivery.__table__, rows,
                                          ["notification_id", "device_id"], "id"))
+
+
+def batch_size(stuck_after_s: float, timeout_s: float, most: int = 100) -> int:
+    """How many deliveries one claim may take: so many that even if every one of them takes the
+    whole push timeout, the last is reached before `release_stuck` would call it stuck. A bigger
+    batch has its waiting tail put back and claimed again by other workers, over and over while
+    the push service is slow, each claim an attempt, until live rows end up dead."""
+    return max(1, min(most, math.ceil(stuck_after_s / timeout_s) - 1))
 
 
 def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = None,
