@@ -69,6 +69,38 @@ def night(cluster: Cluster, hosts: int, athletes: int) -> tuple[float, float, fl
     return wall, cpu_seconds(workers_ns) - cpu_before, cpu_seconds(data_ns) - data_before
 
 
+# The three reads that grow with the data, as the code issues them (checkins.reads.changes_since,
+# the nightly chunk's daily sums, the roster's latest runs), on the seeded database.
+EXPLAINS = {
+    "sync feed (one athlete, first page of 100)": """
+        SELECT * FROM checkins WHERE athlete_id = %(one)s AND change_seq > 0
+        ORDER BY change_seq LIMIT 101""",
+    "nightly chunk: daily sums of 1,000 athletes over 14 days": """
+        SELECT athlete_id, local_date, sum(distance_m) FROM checkins
+        WHERE athlete_id = ANY(%(chunk)s) AND kind = 'run' AND deleted_at IS NULL
+          AND local_date BETWEEN date '2026-06-14' AND date '2026-06-27'
+        GROUP BY athlete_id, local_date""",
+    "roster: latest run of 50 athletes": """
+        SELECT athlete_id, max(occurred_at) FROM checkins
+        WHERE athlete_id = ANY(%(roster)s) AND kind = 'run' AND deleted_at IS NULL
+        GROUP BY athlete_id""",
+}
+
+
+def explain(dsn: str) -> None:
+    with psycopg.connect(dsn) as connection:
+        ids = [row[0] for row in connection.execute(
+            "SELECT id FROM accounts ORDER BY id LIMIT 1000")]
+        rows = connection.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size("
+                                  "'checkins')) FROM checkins").fetchone()
+        print(f"\ncheckins: {rows[0]:,} rows, {rows[1]} with indexes\n")
+        for what, sql in EXPLAINS.items():
+            plan = connection.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, {
+                "one": ids[0], "chunk": ids, "roster": ids[:50]}).fetchall()
+            lines = [line for (line,) in plan]
+            print(f"{what}:\n    " + "\n    ".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--athletes", type=int, default=100_000)
@@ -84,6 +116,7 @@ def main() -> None:
         for hosts in options.hosts:
             results[hosts] = night(cluster, hosts, options.athletes)
             print(f"{hosts} hosts: {results[hosts]}", file=sys.stderr)
+        explain(cluster.database_url)
     print(f"{os.cpu_count()} cores; {options.athletes:,} athletes, chunks of 1,000, one worker "
           "process per host\n")
     print("| worker hosts | wall s | speed-up | worker CPU s | worker CPU ms per athlete | "

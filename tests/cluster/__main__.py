@@ -9,6 +9,7 @@ script itself) and exits 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 
@@ -33,10 +34,8 @@ def main() -> None:
             print("every host ready; tearing down")
             return
         print("Ctrl-C tears everything down")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

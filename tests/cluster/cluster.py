@@ -7,7 +7,8 @@ The hosts, each with its own 10.x address (netns.py says how they are wired):
 
 | host | runs |
 |---|---|
-| data | PostgreSQL (initdb into a temporary directory) and Redis, on ports of their own, each on an address of its own, so a partition can cut one off without the other |
+| data | PostgreSQL (initdb into a temporary directory) and Redis, each on a port and an |
+|      | address of its own, so that a partition can cut one off without the other |
 | api1, api2 | `backstride serve` (gunicorn) |
 | worker1..3 | `backstride worker` (prefork, two processes) |
 | beat1, beat2 | `backstride beat`: one schedules, the other stands by on the PostgreSQL lock |

@@ -18,6 +18,7 @@ outright are recognised and removed by the next one (`remove_stale`).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import random
@@ -85,10 +86,8 @@ def kill_namespace(name: str) -> list[int]:
     result = ip("netns", "pids", name, check=False)
     pids = [int(pid) for pid in result.stdout.split()]
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     return pids
 
 
