@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: install run test lint openapi clients migrate bench-checkins bench-nightly bench-roster \
-	bench-load bench-wire clean
+	bench-load bench-wire bench-cluster cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ bench-load: install  ## 60 s of PUT /v1/checkins/{id} at 80 % of the measured ma
 
 bench-wire: install  ## bytes on the wire: spec, sync page and export, plain and compressed
 	$(BIN)/python bench/wire.py --rounds 3
+
+# Needs root and iproute2 (`ip netns`): the hosts are network namespaces on one bridge.
+cluster: install  ## API, workers, beat, PostgreSQL, Redis and push fakes on 9 namespaced hosts, until Ctrl-C
+	@command -v ip >/dev/null || (apt-get install -y iproute2 || sudo apt-get install -y iproute2)
+	PYTHONPATH=$(CURDIR) $(BIN)/python -m tests.cluster
+
+bench-cluster: install  ## the nightly analysis of 100,000 athletes on 1, 2 and 3 worker hosts
+	@command -v ip >/dev/null || (apt-get install -y iproute2 || sudo apt-get install -y iproute2)
+	PYTHONPATH=$(CURDIR) $(BIN)/python bench/cluster_nightly.py --athletes 100000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -15,8 +15,9 @@ ACCESS_TOKEN = "expo-test-access-token"
 
 
 class FakeExpo:
-    def __init__(self, delay_s: float = 0.0) -> None:
-        """`delay_s` holds every answer back, as a slow push service would."""
+    def __init__(self, delay_s: float = 0.0, bind: tuple[str, int] = ("127.0.0.1", 0)) -> None:
+        """`delay_s` holds every answer back, as a slow push service would. `GET /_received`
+        answers what it has received, for a test whose fake runs in another process."""
         self.received: list[dict] = []
         self.problems: list[str] = []
         fake = self
@@ -49,6 +50,11 @@ class FakeExpo:
                                    else {"status": "ok", "id": f"ticket-{len(fake.received)}"})
                 return self._answer(200, {"data": tickets})
 
+            def do_GET(self) -> None:
+                if self.path != "/_received":
+                    return self._answer(404, {"error": "not found"})
+                return self._answer(200, {"received": fake.received, "problems": fake.problems})
+
             def _answer(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 raw = json.dumps(payload).encode()
                 self.send_response(status)
@@ -62,8 +68,9 @@ class FakeExpo:
             def log_message(self, *_args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/--/api/v2/push/send"
+        self.server = ThreadingHTTPServer(bind, Handler)
+        host = self.server.server_address[0]
+        self.url = f"http://{host}:{self.server.server_port}/--/api/v2/push/send"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeExpo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -257,3 +258,46 @@ def test_apns_over_http2_reuses_its_provider_token_and_drops_gone_devices(sessio
         by_status = dict(session.execute(select(Device.address, Delivery.status)
                                          .join(Delivery, Delivery.device_id == Device.id)).all())
         assert by_status == {phone: "sent", gone: "gone", bad: "gone", busy: "pending"}
+
+
+def test_a_batch_that_outlasts_the_stuck_time_is_not_sent_twice(session, database, expo):
+    """A slow push service: while one worker is still working through its claimed batch, a
+    sweep on another puts the waiting tail back and sends it; the first must then skip it."""
+    athlete = athlete_with(session, *(f"ExponentPushToken[slow-{n}]" for n in range(3)))
+    notify(session, athlete)
+    deliveries.plan(session, datetime.now(UTC), ["expo"])
+    session.commit()
+    other_engine = make_engine(database.url)
+    real = provider(expo)["expo"]
+
+    class SlowThenSwept:
+        """The first send takes a while; during the second, another worker sweeps with a stuck
+        time shorter than that while: the message in flight is fresh, the waiting tail is not."""
+
+        calls = 0
+
+        def send(self, device, message):
+            SlowThenSwept.calls += 1
+            if SlowThenSwept.calls == 1:
+                time.sleep(0.3)
+            if SlowThenSwept.calls == 2:
+                with make_session_factory(other_engine)() as other:
+                    released = deliveries.release_stuck(other, datetime.now(UTC),
+                                                        timedelta(seconds=0.15))
+                    assert released == 1, "the one still waiting in the batch"
+                    other.commit()
+                    send_due(other, provider(expo))
+            return real.send(device, message)
+
+    send_due(session, {"expo": SlowThenSwept()})
+    other_engine.dispose()
+    assert sorted(m["to"] for m in expo.received) == [
+        f"ExponentPushToken[slow-{n}]" for n in range(3)], "each once"
+    assert statuses(session) == ["sent", "sent", "sent"]
+
+
+def test_a_claimed_batch_is_never_longer_than_the_stuck_time_at_the_push_timeout():
+    assert deliveries.batch_size(300, 10) == 29  # the defaults: 29 x 10 s < 300 s
+    assert deliveries.batch_size(300, 1) == 100  # the most one claim takes
+    assert deliveries.batch_size(3, 2) == 1
+    assert deliveries.batch_size(11, 10) == 1

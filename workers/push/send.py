@@ -55,7 +55,8 @@ def providers(settings: Settings) -> dict[str, Provider]:
 
 def send_due(session: Session, available: Mapping[str, Provider],
              notification_id: uuid.UUID | None = None,
-             on_recorded: Callable[[str, str], None] | None = None) -> dict[str, int]:
+             on_recorded: Callable[[str, str], None] | None = None,
+             batch: int = 100) -> dict[str, int]:
     """Send what is due, one claimed batch at a time; each claim is committed before sending.
 
     Returns how many deliveries ended in each status; `on_recorded(provider, status)` is called
@@ -63,22 +64,26 @@ def send_due(session: Session, available: Mapping[str, Provider],
     """
     counts: dict[str, int] = {}
     while True:
-        claimed = deliveries.claim(session, utcnow(), notification_id)
+        claimed = deliveries.claim(session, utcnow(), notification_id, limit=batch)
         session.commit()
         if not claimed:
             return counts
+        ours = True  # the first was stamped by the claim itself
         for position, item in enumerate(claimed):
-            outcome = _send_one(available, item)
-            status = deliveries.record(session, item.delivery_id, outcome, utcnow())
-            if position + 1 < len(claimed):  # in the same commit: the next one starts now
-                deliveries.started(session, claimed[position + 1].delivery_id, utcnow())
+            if ours:
+                outcome = _send_one(available, item)
+                status = deliveries.record(session, item.delivery_id, outcome, utcnow())
+                counts[status] = counts.get(status, 0) + 1
+                if on_recorded is not None:
+                    on_recorded(item.device.kind, status)
+            # In the same commit: the next one starts now, unless a sweep put it back meanwhile
+            # (the batch outlasted the stuck time), when another worker sends it instead.
+            if position + 1 < len(claimed):
+                ours = deliveries.started(session, claimed[position + 1], utcnow())
             # Recorded before the next send, so a worker killed here sends again at most the one
             # message that was in flight (its collapse key makes the phone replace it), not the
             # rest of its batch.
             commit_without_waiting_for_disk(session)
-            counts[status] = counts.get(status, 0) + 1
-            if on_recorded is not None:
-                on_recorded(item.device.kind, status)
 
 
 def _send_one(available: Mapping[str, Provider], item: deliveries.Claimed) -> deliveries.Outcome:

@@ -22,13 +22,18 @@ def _providers():
     return providers(app.settings)
 
 
+def _batch() -> int:
+    return deliveries.batch_size(app.settings.push_stuck_after_s, app.settings.push_timeout_s)
+
+
 @job("push.deliver", time_limit=300)
 def deliver(notification_id: str) -> dict[str, int]:
     """Push one notification now (when it is due). A second copy finds nothing left to claim."""
     with session_scope() as session:
         deliveries.plan(session, utcnow(), list(_providers()), [uuid.UUID(notification_id)])
         session.commit()
-        return send_due(session, _providers(), uuid.UUID(notification_id), count_push)
+        return send_due(session, _providers(), uuid.UUID(notification_id), count_push,
+                        batch=_batch())
 
 
 @job("push.sweep", time_limit=300)
@@ -39,7 +44,7 @@ def sweep() -> dict[str, int]:
             session, utcnow(), timedelta(seconds=app.settings.push_stuck_after_s))
         planned = deliveries.plan(session, utcnow(), list(_providers()))
         session.commit()
-        counts = send_due(session, _providers(), on_recorded=count_push)
+        counts = send_due(session, _providers(), on_recorded=count_push, batch=_batch())
     if planned or released or counts:
         log.info("push sweep: planned %d, released %d, %s", planned, released, counts)
     return counts

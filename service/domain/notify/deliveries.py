@@ -8,6 +8,7 @@ minutes, and the collapse key makes a repeat replace, not stack, what the phone 
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable, Sequence
@@ -42,6 +43,7 @@ class Claimed:
     delivery_id: uuid.UUID
     device: Device
     notification: Notification
+    attempt: int = 1  # the claim's attempt number: a later claim of the same row has another
 
 
 def backoff_s(attempts: int, retry_after_s: float | None = None,
@@ -71,6 +73,14 @@ def plan(session: Session, now: datetime, kinds: Sequence[str],
                                          ["notification_id", "device_id"], "id"))
 
 
+def batch_size(stuck_after_s: float, timeout_s: float, most: int = 100) -> int:
+    """How many deliveries one claim may take: so many that even if every one of them takes the
+    whole push timeout, the last is reached before `release_stuck` would call it stuck. A bigger
+    batch has its waiting tail put back and claimed again by other workers, over and over while
+    the push service is slow, each claim an attempt, until live rows end up dead."""
+    return max(1, min(most, math.ceil(stuck_after_s / timeout_s) - 1))
+
+
 def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = None,
           limit: int = 100) -> list[Claimed]:
     """Take due deliveries for sending; the caller commits before calling any provider."""
@@ -91,7 +101,8 @@ def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = N
         delivery.status, delivery.attempts = SENDING, delivery.attempts + 1
         delivery.next_attempt_at = now  # while sending: when it was claimed
     session.flush()
-    return [Claimed(d.id, found[d.device_id], found[d.notification_id]) for d in rows]
+    return [Claimed(d.id, found[d.device_id], found[d.notification_id], d.attempts)
+            for d in rows]
 
 
 def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> str:
@@ -113,11 +124,20 @@ def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: date
     return delivery.status
 
 
-def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
-    """Stamp a claimed delivery as being sent now: `release_stuck` measures from this, so a live
-    worker's row is never put back however long the rest of its batch took."""
-    session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.status == SENDING)
-                    .values(next_attempt_at=now))
+def started(session: Session, claimed: Claimed, now: datetime) -> bool:
+    """Stamp a claimed delivery as being sent now: `release_stuck` measures from this. False when
+    the claim is no longer ours, and the caller must not send it.
+
+    A row waiting in a batch still carries its claim time, so a batch that takes longer than
+    `stuck_after` (a slow push service, 100 rows at up to the push timeout each) has its tail
+    put back by another worker's sweep while this worker is alive and still coming to it. Then
+    either the row is pending again or someone else claimed it (its attempt number moved on),
+    and sending it here would send it twice.
+    """
+    return session.execute(
+        update(Delivery).where(Delivery.id == claimed.delivery_id, Delivery.status == SENDING,
+                               Delivery.attempts == claimed.attempt)
+        .values(next_attempt_at=now)).rowcount == 1
 
 
 def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:
