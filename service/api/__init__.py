@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import compression, limits, observe, unions
+from service.api import compression, edge, json_body, limits, observe, unions
 from service.api.auth.routes import blp as auth_blp
 from service.api.checkins.routes import blp as checkins_blp
 from service.api.coach.routes import blp as coach_blp
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         # pick its own address, and the rate limits with it.
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    # Outermost: a request line or header too long is refused before anything reads it.
+    app.wsgi_app = edge.EdgeLimits(app.wsgi_app)  # type: ignore[method-assign]
     engine = make_engine(settings.database_url)
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = Api(app)
     unions.document(api)
     limits.init_app(app, settings)
+    json_body.init_app(app)  # after the limiter: a flood of bad bodies is still counted
     api.spec.components.security_scheme(
         BEARER, {"type": "http", "scheme": "bearer",
                  "description": "An access token from /v1/auth/token or a personal access token."}
