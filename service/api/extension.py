@@ -219,6 +219,10 @@ class Blueprint(flask_smorest.Blueprint):
         """Also count the view's failed sign-ins (401s) per email tried (service.api.limits)."""
         return _marker(limits.FAILED_SIGN_INS_PER_EMAIL)
 
+    def reset_emails_per_email(self) -> Callable:
+        """Also count the view's requests per email named in the body (service.api.limits)."""
+        return _marker(limits.RESET_EMAILS)
+
     def idempotent(self) -> Callable:
         """Accept an Idempotency-Key (see service.api.idempotency); below auth_required."""
         def decorator(view: Callable) -> Callable:
