@@ -29,6 +29,7 @@ from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.domain.accounts.passwords import make_hasher
 from service.domain.accounts.tokens import TokenPolicy
+from service.mail import make_mailer
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             personal_token_max_days=settings.personal_token_max_days,
         ),
         hints=Hints(settings),
+        mailer=make_mailer(settings),
     )
     # Swagger UI's assets come from a package, so /docs works on a machine with no internet.
     app.register_blueprint(Blueprint("docs_assets", __name__, static_url_path="/docs/assets",
