@@ -120,6 +120,13 @@ STRICT = {
     ("POST", "/v1/me/tokens"): lambda r: r.post(
         "/v1/me/tokens", json={"name": "script", "scopes": ["profile:read"]}),
     ("DELETE", "/v1/me"): lambda r: r.delete("/v1/me", json={"password": "wrong-password-123"}),
+    ("POST", "/v1/me/password"): lambda r: r.post("/v1/me/password", json={
+        "current_password": "wrong-password-123", "new_password": "gravel-switchbacks-at-dawn"}),
+    ("POST", "/v1/auth/password-reset"): lambda r: r.client.post(
+        "/v1/auth/password-reset", json={"email": an_email()}),
+    ("POST", "/v1/auth/password-reset/confirm"): lambda r: r.client.post(
+        "/v1/auth/password-reset/confirm", json={"token": "not-a-token",
+                                                 "new_password": "gravel-switchbacks-at-dawn"}),
 }
 
 
