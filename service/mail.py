@@ -5,15 +5,17 @@
   Postfix, or a provider's relay), not to every API process.
 - With no SMTP host set, `UnsentMailer` logs that a message was not sent (never its content, which
   holds a reset link) so a deployment that forgot the setting sees it at once.
-- `InBackground` sends from a thread of its own, so a request that sends mail answers as fast as
-  one that does not: a reset asked for an unknown email must not be told apart by its timing. A
-  message lost with its process is asked for again by the runner; the answer never depended on it.
+- `InBackground` composes and sends from a thread of its own, so a request that sends mail
+  answers as fast as one that does not: a reset asked for an unknown email must not be told
+  apart by its timing. A message lost with its process is asked for again by the runner; the
+  answer never depended on it.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Protocol
@@ -44,18 +46,25 @@ class UnsentMailer:
 
 
 class InBackground:
-    """Send through `mailer` from one thread of its own; failures are logged, never raised."""
+    """Compose and send through `mailer` from one thread of its own; failures are logged, never
+    raised. The message is composed there too: Python's email package takes longer to build
+    one than the request takes to answer."""
 
     def __init__(self, mailer: Mailer) -> None:
         self.mailer = mailer
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
 
-    def send(self, message: EmailMessage) -> None:
-        self._pool.submit(self._send, message)
+    def send(self, compose: Callable[[], EmailMessage]) -> None:
+        self._pool.submit(self._send, compose)
 
-    def _send(self, message: EmailMessage) -> None:
+    def compose_only(self, compose: Callable[[], EmailMessage]) -> None:
+        """Do the work of `send` but the sending: for an answer that must cost the same whether
+        or not there was anyone to write to."""
+        self._pool.submit(compose)
+
+    def _send(self, compose: Callable[[], EmailMessage]) -> None:
         try:
-            self.mailer.send(message)
+            self.mailer.send(compose())
         except (OSError, smtplib.SMTPException):
             log.warning("email not sent: the SMTP relay refused or could not be reached",
                         exc_info=True)

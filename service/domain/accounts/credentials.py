@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
@@ -47,23 +48,41 @@ def reset_token(secret_key: str, account: Account) -> str:
     return _serializer(secret_key, account).dumps(str(account.id))
 
 
-def reset_message(session: Session, secret_key: str, email: str, *, link: str, sender: str,
-                  valid_for_s: int) -> EmailMessage | None:
+# What an unknown email's answer composes and drops, so that it costs what a known one does.
+DECOY_LINK = "https://backstride.invalid/reset?token=" + "x" * 120
+
+
+@dataclass(frozen=True)
+class ResetEmail:
+    """What a reset email says, worked out in the request (a lookup and an HMAC); the message
+    itself is composed where it is sent, since composing one costs more than the lookup."""
+
+    to: str
+    link: str
+    valid_for_s: int
+
+    def message(self, sender: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"], message["To"] = sender, self.to
+        message["Subject"] = "Reset your Backstride password"
+        message.set_content(
+            "Someone (we hope you) asked to reset the password of your Backstride account.\n\n"
+            f"Choose a new one here; the link works once, within {self.valid_for_s // 60} "
+            f"minutes:\n\n{self.link}\n\n"
+            "If it was not you, ignore this email: your password stays as it is.\n")
+        return message
+
+
+def reset_email(session: Session, secret_key: str, email: str, *, link: str, valid_for_s: int
+                ) -> ResetEmail | None:
     """The reset email for `email`, or None when no account has it (the caller answers alike).
 
     `link` holds `{token}`, replaced by the token."""
     account = session.scalar(select(Account).where(Account.email == normalise_email(email)))
     if account is None:
         return None
-    message = EmailMessage()
-    message["From"], message["To"] = sender, account.email
-    message["Subject"] = "Reset your Backstride password"
-    message.set_content(
-        "Someone (we hope you) asked to reset the password of your Backstride account.\n\n"
-        f"Choose a new one here; the link works once, within {valid_for_s // 60} minutes:\n\n"
-        f"{link.replace('{token}', reset_token(secret_key, account))}\n\n"
-        "If it was not you, ignore this email: your password stays as it is.\n")
-    return message
+    return ResetEmail(to=account.email, valid_for_s=valid_for_s,
+                      link=link.replace("{token}", reset_token(secret_key, account)))
 
 
 def reset_password(session: Session, hasher: PasswordHasher, secret_key: str, *, token: str,
