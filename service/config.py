@@ -75,6 +75,18 @@ class Settings:
     ratelimit_storage_url: str
     ratelimit_default: str
     ratelimit_auth: str
+    ratelimit_sign_in_pair: str
+    ratelimit_sign_in_account: str
+    ratelimit_password_reset: str
+    quota_push_devices: int
+    quota_coach_invites: int
+    quota_imports_in_flight: int
+    quota_import_bytes_per_day: int
+    smtp_host: str | None
+    smtp_port: int
+    mail_from: str
+    password_reset_url: str
+    password_reset_ttl_s: int
     proxy_hops: int
     log_format: str
     worker_metrics_port: int
@@ -171,6 +183,35 @@ class Settings:
             ),
             ratelimit_default=reader.get("RATELIMIT_DEFAULT", _rate_limit, "300 per minute"),
             ratelimit_auth=reader.get("RATELIMIT_AUTH", _rate_limit, "10 per minute"),
+            # Failed sign-ins for one email from one address, in widening windows: a guesser
+            # waits a minute after 5, a quarter of an hour after 10, 4 hours after 20, a day
+            # after 40 (exponential back-off in steps), while the owner elsewhere is untouched.
+            ratelimit_sign_in_pair=reader.get(
+                "RATELIMIT_SIGN_IN_PAIR", _rate_limit,
+                "5 per minute; 10 per 15 minutes; 20 per 4 hours; 40 per day"),
+            # Failed sign-ins for one email from every address together: far looser, only to
+            # bound guessing spread over many addresses.
+            ratelimit_sign_in_account=reader.get("RATELIMIT_SIGN_IN_ACCOUNT", _rate_limit,
+                                                 "100 per hour"),
+            # Reset emails asked for one address (whether or not it has an account).
+            ratelimit_password_reset=reader.get("RATELIMIT_PASSWORD_RESET", _rate_limit,
+                                                "3 per hour"),
+            # Per-account quotas (docs/operations.md, "Security"): push targets registered,
+            # coach invites open at once, imports queued or running, bytes imported a day.
+            quota_push_devices=reader.get("QUOTA_PUSH_DEVICES", _positive_int, 10),
+            quota_coach_invites=reader.get("QUOTA_COACH_INVITES", _positive_int, 50),
+            quota_imports_in_flight=reader.get("QUOTA_IMPORTS_IN_FLIGHT", _positive_int, 3),
+            quota_import_bytes_per_day=reader.get("QUOTA_IMPORT_BYTES_PER_DAY", _positive_int,
+                                                  200 * 1024 * 1024),
+            # Email (password resets): an SMTP relay; unset, no email is sent (and said so).
+            smtp_host=reader.get("SMTP_HOST", str, None),
+            smtp_port=reader.get("SMTP_PORT", _port, 25),
+            mail_from=reader.get("MAIL_FROM", str, "Backstride <no-reply@backstride.invalid>"),
+            # The page of the app that takes a reset token; {token} is replaced by it.
+            password_reset_url=reader.get(
+                "PASSWORD_RESET_URL", str,
+                "https://app.backstride.invalid/reset-password?token={token}"),
+            password_reset_ttl_s=reader.get("PASSWORD_RESET_TTL_S", _positive_int, 3600),
             proxy_hops=reader.get("PROXY_HOPS", _non_negative_int, 0),
             log_format=reader.get("LOG_FORMAT", _log_format, "json"),
             # Off by default: two workers on one machine would fight over one port.

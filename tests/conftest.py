@@ -108,6 +108,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: str) -> Settin
         # runners from 127.0.0.1. tests/api/test_rate_limits.py sets tight limits of its own.
         "BACKSTRIDE_RATELIMIT_DEFAULT": "100000 per minute",
         "BACKSTRIDE_RATELIMIT_AUTH": "100000 per minute",
+        "BACKSTRIDE_RATELIMIT_SIGN_IN_PAIR": "100000 per minute",
+        "BACKSTRIDE_RATELIMIT_SIGN_IN_ACCOUNT": "100000 per minute",
+        "BACKSTRIDE_RATELIMIT_PASSWORD_RESET": "100000 per minute",
     }
     env.update({f"BACKSTRIDE_{k.upper()}": v for k, v in overrides.items()})
     return Settings.from_env(env)

@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import compression, limits, oauth, observe, unions
+from service.api import compression, edge, json_body, limits, oauth, observe, unions
 from service.api.apps.routes import authorised_blp as authorised_apps_blp
 from service.api.apps.routes import developer_blp
 from service.api.auth.routes import blp as auth_blp
@@ -32,6 +32,7 @@ from service.db import make_engine, make_session_factory
 from service.domain.accounts import scopes
 from service.domain.accounts.passwords import make_hasher
 from service.domain.accounts.tokens import TokenPolicy
+from service.mail import make_mailer
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         # pick its own address, and the rate limits with it.
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    # Outermost: a request line or header too long is refused before anything reads it.
+    app.wsgi_app = edge.EdgeLimits(app.wsgi_app)  # type: ignore[method-assign]
     engine = make_engine(settings.database_url)
     app.extensions[EXTENSION_KEY] = AppState(
         settings=settings,
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             personal_token_max_days=settings.personal_token_max_days,
         ),
         hints=Hints(settings),
+        mailer=make_mailer(settings),
     )
     # Swagger UI's assets come from a package, so /docs works on a machine with no internet.
     app.register_blueprint(Blueprint("docs_assets", __name__, static_url_path="/docs/assets",
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = Api(app)
     unions.document(api)
     limits.init_app(app, settings)
+    json_body.init_app(app)  # after the limiter: a flood of bad bodies is still counted
     api.spec.components.security_scheme(
         BEARER, {"type": "http", "scheme": "bearer",
                  "description": "An access token from /v1/auth/token or a personal access token."}

@@ -25,6 +25,7 @@ from service.clock import utcnow
 from service.config import Settings
 from service.domain.accounts.tokens import TokenPolicy
 from service.domain.webhooks import outbox
+from service.mail import InBackground
 
 EXTENSION_KEY = "backstride"
 # The attribute `Blueprint.read_only()` sets on a view function.
@@ -40,6 +41,7 @@ class AppState:
     hasher: PasswordHasher
     token_policy: TokenPolicy
     hints: Hints
+    mailer: InBackground
 
 
 def state() -> AppState:

@@ -5,7 +5,8 @@
 - `Blueprint.operation(id)` gives each operation the explicit, stable operationId that generated
   clients name their methods after, and documents its 429 (service.api.limits);
 - `Blueprint.if_match()` / `if_none_match()` document conditional requests;
-- `Blueprint.arguments()` documents the 400 a request body that is not JSON gets;
+- `Blueprint.arguments()` documents the 400 a request body that is not JSON gets, and the 415
+  for a body of another media type;
 - `Blueprint.read_only()` marks a view that only reads, for the read-only session
   (service.api.context.db);
 - `Blueprint.strict_limit()` and `failed_sign_ins_per_email()` mark the views held to the
@@ -172,13 +173,15 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Callable:
-        """Like flask-smorest's; a JSON body also documents the 400 for one that is not JSON."""
+        """Like flask-smorest's; a JSON body also documents the 400 for one that is not JSON (or
+        nested too deep) and the 415 for another media type (service.api.json_body)."""
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse
 
         def decorator(view: Callable) -> Callable:
-            return self.alt_response(400, response="BAD_REQUEST")(parse(view))
+            view = self.alt_response(400, response="BAD_REQUEST")(parse(view))
+            return self.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")(view)
 
         return decorator
 
@@ -221,6 +224,10 @@ class Blueprint(flask_smorest.Blueprint):
     def failed_sign_ins_per_email(self) -> Callable:
         """Also count the view's failed sign-ins (401s) per email tried (service.api.limits)."""
         return _marker(limits.FAILED_SIGN_INS_PER_EMAIL)
+
+    def reset_emails_per_email(self) -> Callable:
+        """Also count the view's requests per email named in the body (service.api.limits)."""
+        return _marker(limits.RESET_EMAILS)
 
     def idempotent(self) -> Callable:
         """Accept an Idempotency-Key (see service.api.idempotency); below auth_required."""

@@ -32,6 +32,14 @@ class ClockTime(fields.Field):
         return time(int(match[1]), int(match[2]))
 
 
+class WholeNumber(fields.Integer):
+    """An integer as JSON writes one: 5000.5 metres is refused, not cut to 5000, and so are
+    "5000" and 5000.0 (an integer field of a body is never a string or a float)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+
 def validate_timezone(value: str) -> None:
     if not profile.is_valid_timezone(value):
         raise ValidationError("Use an IANA time zone name such as Europe/London.")

@@ -4,6 +4,8 @@
   their records to the root handler `service.logs` set up, instead of printing plain text.
 - Its access log is off: `service.api.observe` writes one richer line per request.
 - A worker that exits has its live-gauge metric files removed (prometheus_client multiprocess).
+- Request line and header limits a little above the app's own (service/api/edge.py), so a request
+  that is merely too long gets the app's 414 or 431 problem document, not gunicorn's HTML.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from service import logs, prometheus
+from service.api import edge
 from service.config import Settings
 
 
@@ -37,3 +40,6 @@ def child_exit(_server: Any, worker: Any) -> None:
 
 logger_class = StructuredLogger
 loglevel = "info"
+limit_request_line = edge.GUNICORN_REQUEST_LINE
+limit_request_field_size = edge.GUNICORN_FIELD_SIZE
+limit_request_fields = edge.GUNICORN_FIELDS

@@ -7,8 +7,16 @@
   coach's invite code, creating a personal access token, and deleting the account (a password).
   Each such view is marked `@blp.strict_limit()` (service.api.extension), so renaming it keeps
   its limit. Failed sign-ins (marked `@blp.failed_sign_ins_per_email()`) are also counted per
-  email tried, so one account is not guessed at from many addresses; successful ones are not, so
-  a runner with three phones is fine.
+  email and address pair (`BACKSTRIDE_RATELIMIT_SIGN_IN_PAIR`), in widening windows (5 a minute,
+  10 a quarter of an hour, 20 in 4 hours, 40 a day: a back-off that doubles), and per email from
+  every address under a far looser ceiling (`BACKSTRIDE_RATELIMIT_SIGN_IN_ACCOUNT`, 100 an hour).
+  So a stranger guessing from one address slows only themselves: the owner signing in from
+  another address is not locked out (OWASP's authentication cheat sheet), and guessing spread
+  over many addresses is still bounded. Successful sign-ins are not counted, so a runner with
+  three phones is fine.
+- Password reset emails (marked `@blp.reset_emails_per_email()`) are limited per email asked
+  for (`BACKSTRIDE_RATELIMIT_PASSWORD_RESET`), whether or not it has an account, so nobody can
+  flood an inbox and the limit tells nothing about who is registered.
 - Probes and the docs are never limited: an orchestrator must always see the truth.
 - Counters live in Redis so all API processes share them. When Redis cannot be reached, each
   process counts in its own memory until Redis answers again (flask-limiter retries it with
@@ -49,6 +57,7 @@ STRICT = "backstride_strict_limit"
 FAILED_SIGN_INS_PER_EMAIL = "backstride_failed_sign_ins_per_email"
 # Set in g by a view whose failed sign-in is not a 401 (the consent page's form).
 SIGN_IN_FAILED = "backstride_sign_in_failed"
+RESET_EMAILS = "backstride_reset_emails_per_email"
 KEY_PREFIX = "backstride"
 # A Redis that hangs must not hang every request: give up quickly and count in memory instead.
 STORAGE_TIMEOUT_S = 0.5
@@ -88,8 +97,15 @@ def init_app(app: Flask, settings: Settings) -> Limiter:
         default_limits=[
             Limit(limit_provider=settings.ratelimit_auth, key_function=client_address,
                   exempt_when=_not_signing_in),
-            Limit(limit_provider=settings.ratelimit_auth, key_function=_email_key, scope="email",
-                  exempt_when=_no_email_tried, deduct_when=_sign_in_failed),
+            # Failed sign-ins per (email, address) pair, in widening windows, and per email
+            # from every address with a far looser ceiling (module docstring).
+            Limit(limit_provider=settings.ratelimit_sign_in_pair, key_function=_pair_key,
+                  scope="sign-in-pair", exempt_when=_no_email_tried,
+                  deduct_when=_sign_in_failed),
+            Limit(limit_provider=settings.ratelimit_sign_in_account, key_function=_email_key,
+                  scope="email", exempt_when=_no_email_tried, deduct_when=_sign_in_failed),
+            Limit(limit_provider=settings.ratelimit_password_reset, key_function=_email_key,
+                  scope="reset-email", exempt_when=_not_asking_for_a_reset),
         ],
     )
     limiter.request_filter(_exempt)
@@ -163,7 +179,15 @@ def _email_tried() -> str | None:
 
 def _email_key() -> str:
     # Hashed: counter keys in Redis should not be a list of our users' email addresses.
-    return "email:" + hashlib.sha256((_email_tried() or "").encode()).hexdigest()[:32]
+    return "email:" + _hashed(_email_tried() or "")
+
+
+def _pair_key() -> str:
+    return "pair:" + _hashed(f"{_email_tried() or ''} {client_address()}")
+
+
+def _hashed(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def marked(view: Any, marker: str) -> bool:
@@ -173,6 +197,10 @@ def marked(view: Any, marker: str) -> bool:
 
 def _no_email_tried() -> bool:
     return not marked(view_function(), FAILED_SIGN_INS_PER_EMAIL) or _email_tried() is None
+
+
+def _not_asking_for_a_reset() -> bool:
+    return not marked(view_function(), RESET_EMAILS) or _email_tried() is None
 
 
 def _not_signing_in() -> bool:

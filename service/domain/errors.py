@@ -44,3 +44,9 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     slug = "forbidden"
+
+
+class QuotaExceeded(Conflict):
+    """An account has as much of something as one account may (service.domain.accounts.quotas)."""
+
+    slug = "quota-exceeded"

@@ -93,7 +93,8 @@ def test_docs_are_served(client):
 
 
 PUBLIC = {"GET /healthz", "GET /readyz", "POST /v1/auth/register", "POST /v1/auth/token",
-          "POST /v1/auth/refresh", "POST /v1/auth/logout"}  # logout names its refresh token
+          "POST /v1/auth/refresh", "POST /v1/auth/logout",  # logout names its refresh token
+          "POST /v1/auth/password-reset", "POST /v1/auth/password-reset/confirm"}
 
 
 def test_every_operation_documents_success_and_its_security(client):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
+import uuid
 
 import pytest
 from flask import abort
@@ -14,7 +16,7 @@ from service.api import create_app
 from service.domain import errors
 from service.domain.errors import DomainError
 from tests.conftest import make_settings
-from tests.support.runners import assert_problem
+from tests.support.runners import assert_problem, sign_up
 
 
 def test_unknown_paths_and_wrong_methods_are_problems(client):
@@ -133,3 +135,90 @@ def test_every_domain_and_http_error_is_a_problem_document(app, raised):
     assert body["type"] and body["title"] and body["detail"], body
     if expected >= 500:
         assert LEAK not in response.get_data(as_text=True), body
+
+
+def test_json_nested_deeper_than_the_bound_is_a_400_problem_not_a_500(client):
+    for body in ("[" * 50_000, "[" * 65 + "]" * 65,
+                 '{"email": ' + '{"a": ' * 64 + "1" + "}" * 64 + "}"):
+        response = client.post("/v1/auth/token", data=body, content_type="application/json")
+        detail = assert_problem(response, 400)["detail"]
+        assert "64" in detail, detail
+    at_the_bound = "[" * 64 + "]" * 64  # deep enough for any body of ours, and no deeper
+    assert_problem(client.post("/v1/auth/token", data=at_the_bound,
+                               content_type="application/json"), 422)
+
+
+def test_text_that_is_not_unicode_is_a_422_naming_its_field(client):
+    runner = sign_up(client)
+    body = ('{"kind": "run", "started_at": "2026-11-01T07:30:00+00:00", "duration_s": 2700, '
+            '"distance_m": 8000, "notes": "sore \\ud800 calf"}')
+    response = runner.put(f"/v1/checkins/{uuid.uuid4()}", None, data=body,
+                          content_type="application/json")
+    assert_problem(response, 422, "notes")
+    # json.dumps writes a lone surrogate as the escape "\\udfff", as a hostile client would.
+    batch = json.dumps({"items": [{"id": str(uuid.uuid4()), "kind": "pain",
+                                   "recorded_at": "2026-11-01T18:00:00Z",
+                                   "location": "lower_back", "severity": 2,
+                                   "answers": {"\udfff": True}}]})
+    assert "\\udfff" in batch
+    errors = assert_problem(runner.post("/v1/checkins/batch", data=batch,
+                                        content_type="application/json"), 422)["errors"]
+    assert "items" in errors, errors
+    assert runner.get("/v1/checkins").get_json()["items"] == []
+
+
+def test_a_body_that_is_not_json_on_a_json_route_is_a_415_problem(client):
+    body = '{"email": "a@example.org", "password": "tarmac-and-trails-2026"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded",
+                         "multipart/form-data; boundary=x"):
+        response = client.post("/v1/auth/token", data=body, content_type=content_type)
+        assert_problem(response, 415)
+    assert client.post("/v1/auth/token", data=body,
+                       content_type="application/json; charset=utf-8").status_code == 401
+    assert client.post("/v1/auth/token", data=body,
+                       content_type="application/problem+json").status_code == 401
+
+
+def test_the_spec_names_the_415_of_every_operation_with_a_json_body(client):
+    spec = client.get("/openapi.json").get_json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                assert "415" in operation["responses"], (method, path)
+
+
+@pytest.mark.parametrize(("path", "body", "named"), [
+    ("/v1/checkins/{id}", {"kind": "run", "started_at": "2026-11-01T07:30:00+00:00",
+                           "duration_s": 2700, "distance_m": 5000.5}, "distance_m"),
+    ("/v1/checkins/{id}", {"kind": "run", "started_at": "2026-11-01T07:30:00+00:00",
+                           "duration_s": 2700.25, "distance_m": 5000}, "duration_s"),
+    ("/v1/checkins/{id}", {"kind": "pain", "recorded_at": "2026-11-01T18:00:00+00:00",
+                           "location": "lower_back", "severity": 2.5}, "severity"),
+    ("/v1/shoes", {"name": "Blue", "max_distance_m": 700000.9}, "max_distance_m"),
+    ("/v1/checkins/{id}", {"kind": "run", "started_at": "2026-11-01T07:30:00+00:00",
+                           "duration_s": "2700", "distance_m": 5000}, "duration_s"),
+])
+def test_a_fraction_or_a_string_where_a_whole_number_belongs_is_refused_not_truncated(
+        client, path, body, named):
+    runner = sign_up(client)
+    url = path.replace("{id}", str(uuid.uuid4()))
+    answer = runner.put(url, json=body) if "{id}" in path else runner.post(url, json=body)
+    assert_problem(answer, 422, named)
+
+
+def test_a_request_line_or_header_too_long_is_a_problem_document_from_the_app(client):
+    too_long = client.get("/v1/checkins?since=" + "a" * 9000)
+    assert_problem(too_long, 414)
+    big_header = client.get("/v1/me", headers={"X-Padding": "a" * 9000})
+    assert_problem(big_header, 431)
+    assert client.get("/v1/me", headers={"X-Padding": "a" * 4000}).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/v1/auth/register", "/v1/auth/token", "/v1/auth/refresh"])
+def test_the_routes_that_need_no_account_refuse_deep_json_and_lone_surrogates(client, path):
+    assert_problem(client.post(path, data="[" * 50_000, content_type="application/json"), 400)
+    field = "refresh_token" if path.endswith("refresh") else "email"
+    body = json.dumps({field: "runner\ud800@example.org", "password": "tarmac-and-trails-2026"})
+    assert_problem(client.post(path, data=body, content_type="application/json"), 422, field)

@@ -10,13 +10,17 @@ next one never does.
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 
 import pytest
 import redis
+from limits import parse_many
+from limits.storage import memory as limits_storage_memory
 
 from service.api import BLUEPRINTS, create_app, limits
 from service.api.context import view_function
+from service.config import Settings
 from tests.conftest import REDIS_URL, make_settings
 from tests.support.runners import PASSWORD, assert_problem, run, sign_up
 
@@ -118,6 +122,13 @@ STRICT = {
     ("DELETE", "/v1/me"): lambda r: r.delete("/v1/me", json={"password": "wrong-password-123"}),
     ("POST", "/v1/developer/apps"): lambda r: r.post("/v1/developer/apps", json={
         "name": "Trail Log", "redirect_uris": ["http://127.0.0.1/callback"]}),
+    ("POST", "/v1/me/password"): lambda r: r.post("/v1/me/password", json={
+        "current_password": "wrong-password-123", "new_password": "gravel-switchbacks-at-dawn"}),
+    ("POST", "/v1/auth/password-reset"): lambda r: r.client.post(
+        "/v1/auth/password-reset", json={"email": an_email()}),
+    ("POST", "/v1/auth/password-reset/confirm"): lambda r: r.client.post(
+        "/v1/auth/password-reset/confirm", json={"token": "not-a-token",
+                                                 "new_password": "gravel-switchbacks-at-dawn"}),
 }
 
 
@@ -168,7 +179,7 @@ def test_guessing_invite_codes_is_held_to_the_sign_in_limit(limited_app):
 
 
 def test_failed_sign_ins_are_counted_per_email_whatever_the_address(limited_app):
-    app = limited_app(default="50 per minute", auth="2 per minute")
+    app = limited_app(default="50 per minute", ratelimit_sign_in_account="2 per minute")
     target = sign_up(client_of(app))
 
     guesses = [sign_in(client_of(app), target.email, "wrong-password-123") for _ in range(3)]
@@ -331,3 +342,64 @@ def test_the_consent_pages_sign_in_is_held_to_the_failed_sign_in_limit_per_email
         statuses.append((answer.status_code, answer.mimetype))
     assert [status for status, _ in statuses] == [400, 400, 429]
     assert statuses[2][1] == "text/html", "a page for a person, not a problem document"
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_a_stranger_guessing_from_one_address_does_not_lock_the_owner_out(limited_app, storage):
+    app = limited_app(default="500 per minute", storage=storage,
+                      ratelimit_sign_in_pair="3 per minute; 4 per hour",
+                      ratelimit_sign_in_account="20 per minute")
+    owner = sign_up(client_of(app))
+    stranger = client_of(app)
+
+    guesses = [sign_in(stranger, owner.email, "wrong-password-123").status_code
+               for _ in range(4)]
+
+    assert guesses == [401, 401, 401, 429], guesses
+    assert sign_in(stranger, owner.email).status_code == 429, "even the right password waits"
+    assert sign_in(client_of(app), owner.email).status_code == 200, "the owner elsewhere is not"
+    assert sign_in(stranger, an_email(), "wrong-password-123").status_code == 401, \
+        "another account from the same address has its own pair"
+
+
+class SteppedClock:
+    """The in-memory counters' clock, moved on by hand (counts, not waits)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+
+def test_the_pair_backs_off_in_widening_windows(limited_app, monkeypatch):
+    clock = SteppedClock()
+    monkeypatch.setattr(limits_storage_memory, "time", clock)
+    monkeypatch.setattr(limits, "time", clock)
+    app = limited_app(default="500 per minute",
+                      ratelimit_sign_in_pair="2 per minute; 4 per hour")
+    target, guesser = sign_up(client_of(app)), client_of(app)
+
+    def guess() -> int:
+        return sign_in(guesser, target.email, "wrong-password-123").status_code
+
+    assert [guess(), guess(), guess()] == [401, 401, 429]
+    clock.offset += 61  # the minute is over: two more, then the hour's window holds
+    assert [guess(), guess(), guess()] == [401, 401, 429]
+    clock.offset += 61
+    refused = sign_in(guesser, target.email, "wrong-password-123")
+    assert_problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) > 60, "the wait has grown past a minute"
+    clock.offset += 3600
+    assert guess() == 401
+
+
+def test_the_sign_in_limits_are_settings_with_a_back_off_by_default():
+    settings = Settings.from_env({"BACKSTRIDE_SECRET_KEY": "k" * 32,
+                                  "BACKSTRIDE_DATA_DIR": "/nonexistent-backstride"})
+    pair = parse_many(settings.ratelimit_sign_in_pair)
+    waits = [item.get_expiry() for item in pair]
+    assert waits == sorted(waits) and waits[-1] >= 86400, waits
+    assert [item.amount for item in pair] == [5, 10, 20, 40], "each step doubles the allowance"
+    account = parse_many(settings.ratelimit_sign_in_account)[0]
+    assert account.amount / account.get_expiry() > pair[0].amount / pair[-1].get_expiry()

@@ -44,17 +44,17 @@ def build(app: Flask) -> World:
     athlete = sign_up(client, display_name="Fuzz Runner", timezone="Europe/London")
     coach = sign_up(client, display_name="Fuzz Coach")
     world = World(app, athlete, coach)
-    _link(coach, athlete, ALL_GRANTS)
+    link(coach, athlete, ALL_GRANTS)
     world.kept["athlete_id"] = [athlete.profile["id"]]
     # A second athlete the coach may drop, and a second and third coach: one whose grants the
     # runner may change (not the main coach's: that would turn the coach's reads into 404s), one
     # the runner may remove.
     extra_athlete = sign_up(client)
-    _link(coach, extra_athlete, ["runs"])
+    link(coach, extra_athlete, ["runs"])
     world.expendable["athlete_id"] = [extra_athlete.profile["id"]]
     grants_coach, removable_coach = sign_up(client), sign_up(client)
-    _link(grants_coach, athlete, ["runs"])
-    _link(removable_coach, athlete, ["load"])
+    link(grants_coach, athlete, ["runs"])
+    link(removable_coach, athlete, ["load"])
     world.kept["coach_id"] = [grants_coach.profile["id"]]
     world.expendable["coach_id"] = [removable_coach.profile["id"]]
 
@@ -78,7 +78,7 @@ def build(app: Flask) -> World:
     return world
 
 
-def _link(coach: Runner, athlete: Runner, grants: list[str]) -> None:
+def link(coach: Runner, athlete: Runner, grants: list[str]) -> None:
     code = coach.post("/v1/coach/invites").get_json()["code"]
     accepted = athlete.post("/v1/me/coaches", json={"code": code, "scopes": grants})
     assert accepted.status_code == 201, accepted.get_json()

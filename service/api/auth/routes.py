@@ -1,6 +1,8 @@
-"""Accounts and sign-in: register, token, refresh, logout."""
+"""Accounts and sign-in: register, token, refresh, logout, and resetting a forgotten password."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import url_for
 from flask.views import MethodView
@@ -8,10 +10,17 @@ from flask.views import MethodView
 from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint, location
 from service.api.me.schemas import ProfileSchema
+from service.domain.accounts import credentials, tokens
 from service.domain.accounts import registration as accounts
-from service.domain.accounts import tokens
 
-from .schemas import CredentialsSchema, RefreshTokenSchema, RegisterSchema, TokenPairSchema
+from .schemas import (
+    CredentialsSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
+    RefreshTokenSchema,
+    RegisterSchema,
+    TokenPairSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Accounts and sign-in.")
 
@@ -88,4 +97,49 @@ class Logout(MethodView):
         Revokes the session of this refresh token: its access tokens stop working at once.
         """
         tokens.sign_out(db(), body["refresh_token"], now())
+        commit()
+
+
+@blp.route("/password-reset")
+class PasswordResetRequest(MethodView):
+    @blp.operation("requestPasswordReset")
+    @blp.strict_limit()
+    @blp.reset_emails_per_email()
+    @blp.arguments(PasswordResetRequestSchema)
+    @blp.response(202)
+    def post(self, body):
+        """Ask for a password reset email
+
+        If an account has this email, a link to choose a new password is sent to it; it works
+        once, within the hour. The answer is the same whether or not the email has an account.
+        """
+        settings = state().settings
+        email = credentials.reset_email(db(), settings.secret_key, body["email"],
+                                        link=settings.password_reset_url,
+                                        valid_for_s=settings.password_reset_ttl_s)
+        # Composed and sent in the background; for an unknown email a stand-in is composed and
+        # dropped, so the two cost the same work and the timing tells nothing.
+        if email is not None:
+            state().mailer.send(partial(email.message, settings.mail_from))
+        else:
+            stand_in = credentials.ResetEmail(to=body["email"], link=credentials.DECOY_LINK,
+                                              valid_for_s=settings.password_reset_ttl_s)
+            state().mailer.compose_only(partial(stand_in.message, settings.mail_from))
+
+
+@blp.route("/password-reset/confirm")
+class PasswordReset(MethodView):
+    @blp.operation("resetPassword")
+    @blp.strict_limit()
+    @blp.arguments(PasswordResetSchema)
+    @blp.response(204)
+    def post(self, body):
+        """Choose a new password with a reset link's token
+
+        Every sign-in of the account is signed out; sign in again with the new password.
+        """
+        credentials.reset_password(
+            db(), state().hasher, state().settings.secret_key, token=body["token"],
+            new_password=body["new_password"], max_age_s=state().settings.password_reset_ttl_s,
+            now=now())
         commit()

@@ -33,3 +33,25 @@ class TokenPairSchema(Schema):
                                   metadata={"description": "Single use: each refresh returns "
                                             "a new one, and reusing an old one signs out."})
     refresh_expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+
+
+class PasswordResetRequestSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+
+
+class PasswordResetSchema(Schema):
+    token = fields.String(required=True, load_only=True, validate=validate.Length(1, 500),
+                          metadata={"description": "From the link in the reset email."})
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(max=passwords.MAX_LENGTH),
+                                 metadata={"description": "At least 10 characters, not a "
+                                                          "common one."})
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(1, passwords.MAX_LENGTH))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(max=passwords.MAX_LENGTH),
+                                 metadata={"description": "At least 10 characters, not a "
+                                                          "common one."})

@@ -1,6 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, missing, validate, validates_schema
 
-from service.api.fields import Instant, UTCInstant
+from service.api.fields import Instant, UTCInstant, WholeNumber
 from service.api.problems import ProblemSchema
 from service.clock import utcnow
 from service.domain.checkins import rules
@@ -41,9 +41,9 @@ QUESTIONS = {
 PainAnswersSchema = type("PainAnswersSchema", (Schema,), {
     "__doc__": "The red-flag and inflammatory-screen questions; answer what you like, skip the "
                "rest.",
-    "onset_age": fields.Integer(allow_none=True, validate=validate.Range(0, 120), metadata={
+    "onset_age": WholeNumber(allow_none=True, validate=validate.Range(0, 120), metadata={
         "description": "How old were you when this back pain first began?"}),
-    "had_pain_for_weeks": fields.Integer(allow_none=True, validate=validate.Range(0, 5200),
+    "had_pain_for_weeks": WholeNumber(allow_none=True, validate=validate.Range(0, 5200),
                                          metadata={"description": "How many weeks have you had "
                                                    "this pain, on and off?"}),
     **{name: fields.Boolean(allow_none=True, metadata={"description": question})
@@ -60,28 +60,28 @@ class CheckinInputSchema(Schema):
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
     started_at = Instant(metadata={"description": "run: start, with an offset."})
     recorded_at = Instant(metadata={"description": "pain, exercise: when."})
-    duration_s = fields.Integer(allow_none=True,
+    duration_s = WholeNumber(allow_none=True,
                                 validate=validate.Range(1, rules.MAX_DURATION_S), metadata={
                                     "description": "run: elapsed seconds, start to finish, "
                                                    "pauses included; exercise: how long."})
-    moving_s = fields.Integer(allow_none=True, validate=validate.Range(1, rules.MAX_DURATION_S),
+    moving_s = WholeNumber(allow_none=True, validate=validate.Range(1, rules.MAX_DURATION_S),
                               metadata={"description": "run: moving time in seconds, when the "
                                         "file says (the timer time, pauses left out); at most "
                                         "duration_s. Imports set it from FIT and TCX."})
-    distance_m = fields.Integer(validate=validate.Range(1, rules.MAX_DISTANCE_M))
+    distance_m = WholeNumber(validate=validate.Range(1, rules.MAX_DISTANCE_M))
     surface = fields.String(allow_none=True, validate=validate.OneOf(rules.SURFACES))
     sport = fields.String(allow_none=True, validate=validate.Length(1, 40), metadata={
         "description": "run: the sport as the recording device named it (imports set it)."})
     shoe_id = fields.UUID(allow_none=True,
                           metadata={"description": "run: the pair; your default pair if left out."})
-    effort = fields.Integer(allow_none=True, validate=validate.Range(1, 10),
+    effort = WholeNumber(allow_none=True, validate=validate.Range(1, 10),
                             metadata={"description": "run: rate of perceived exertion, 1 to 10."})
     location = fields.String(validate=validate.OneOf(rules.PAIN_LOCATIONS))
     side = fields.String(allow_none=True, validate=validate.OneOf(rules.SIDES))
-    severity = fields.Integer(validate=validate.Range(0, 10))
+    severity = WholeNumber(validate=validate.Range(0, 10))
     timing = fields.String(allow_none=True, validate=validate.OneOf(rules.PAIN_TIMINGS))
     radiates = fields.String(allow_none=True, validate=validate.OneOf(rules.RADIATES))
-    morning_stiffness_min = fields.Integer(allow_none=True, validate=validate.Range(0, 1440))
+    morning_stiffness_min = WholeNumber(allow_none=True, validate=validate.Range(0, 1440))
     answers = fields.Nested(PainAnswersSchema, allow_none=True, metadata={
         "description": "pain: the red-flag and inflammatory-screen questions answered."})
     focus = fields.String(validate=validate.OneOf(rules.FOCUSES))

@@ -47,13 +47,15 @@ class Invites(MethodView):
     @blp.operation("createCoachInvite")
     @blp.auth_required(scopes.COACH_WRITE)
     @blp.response(201, InviteSchema)
+    @blp.alt_response(409, response="CONFLICT")  # the quota of open invites
     def post(self):
         """Create an invite for an athlete
 
         A short code that works once within 7 days. The athlete enters it in the app and chooses
         what you may see.
         """
-        invite, code = coaching.create_invite(db(), current_account(), now())
+        invite, code = coaching.create_invite(db(), current_account(), now(),
+                                              max_open=state().settings.quota_coach_invites)
         commit()
         return {"code": code, "expires_at": invite.expires_at}
 

@@ -36,6 +36,7 @@ class Devices(MethodView):
     @blp.arguments(DeviceRegistrationSchema)
     @blp.response(200, DeviceSchema, description="Already yours: updated.")
     @blp.alt_response(201, schema=DeviceSchema, description="Registered.")
+    @blp.alt_response(409, response="CONFLICT")  # the quota of devices
     def post(self, body):
         """Register a push target
 
@@ -49,6 +50,7 @@ class Devices(MethodView):
             p256dh=subscription["keys"]["p256dh"] if subscription else None,
             auth=subscription["keys"]["auth"] if subscription else None,
             label=body.get("label"), allowed_hosts=state().settings.webpush_hosts,
+            max_devices=state().settings.quota_push_devices,
         )
         commit()
         return device, 201 if created else 200

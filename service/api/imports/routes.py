@@ -46,6 +46,12 @@ def _upload_limit(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _quota() -> imports.Quota:
+    settings = state().settings
+    return imports.Quota(in_flight=settings.quota_imports_in_flight,
+                         bytes_per_day=settings.quota_import_bytes_per_day)
+
+
 @blp.route("")
 class Imports(MethodView):
     @blp.operation("createImport")
@@ -54,6 +60,7 @@ class Imports(MethodView):
     @blp.arguments(ImportUploadSchema, location="files")
     @blp.response(202, ImportSchema, headers=location("the import, to poll"))
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    @blp.alt_response(409, response="CONFLICT")  # the quotas of imports at once, bytes a day
     def post(self, files):
         """Import activity files
 
@@ -63,7 +70,7 @@ class Imports(MethodView):
         """
         upload = files["file"]
         job = imports.create(db(), current_account(), upload.filename or "", upload.read(),
-                             state().settings.import_max_bytes, now())
+                             state().settings.import_max_bytes, now(), _quota())
         after_commit(partial(state().hints.send, queues.IMPORTS_PROCESS, str(job.id)))
         commit()
         location = url_for("imports.ImportById", import_id=job.id)

@@ -7,12 +7,13 @@ import uuid
 from flask import Response
 from flask.views import MethodView
 
+from service.api.auth.schemas import PasswordChangeSchema
 from service.api.conditional import check_if_match, etag_header, etag_of
 from service.api.context import commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
-from service.api.security import current_account
-from service.domain.accounts import erasure, scopes, tokens
+from service.api.security import current_account, current_principal
+from service.domain.accounts import credentials, erasure, scopes, tokens
 from service.domain.accounts import registration as accounts
 from service.domain.data import export
 from service.models import PersonalAccessToken
@@ -162,4 +163,24 @@ class PersonalToken(MethodView):
         It stops working at once.
         """
         tokens.revoke_personal_token(db(), current_account(), token_id, now())
+        commit()
+
+
+@blp.route("/password")
+class Password(MethodView):
+    @blp.operation("changePassword")
+    @blp.strict_limit()
+    @blp.auth_required(scopes.SESSION_ONLY)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    def post(self, body):
+        """Change your password
+
+        Needs your current password. Every other sign-in (your other phones, and anyone who had
+        your password) is signed out at once; this one stays signed in.
+        """
+        credentials.change_password(
+            db(), state().hasher, current_account(), current_password=body["current_password"],
+            new_password=body["new_password"], keep_session=current_principal().session_id,
+            now=now())
         commit()

@@ -6,7 +6,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Column
 from sqlalchemy import types as sa_types
 
-from service.api.fields import ClockTime, UTCInstant, validate_birth_year, validate_timezone
+from service.api.fields import (
+    ClockTime,
+    UTCInstant,
+    WholeNumber,
+    validate_birth_year,
+    validate_timezone,
+)
 from service.domain.accounts import rules as profile
 from service.domain.accounts import scopes
 from service.domain.data import export
@@ -35,7 +41,7 @@ class ProfilePatchSchema(Schema):
     display_name = fields.String(allow_none=True, validate=validate.Length(1, 80))
     timezone = fields.String(validate=validate_timezone, metadata={"example": "Europe/London"})
     units = fields.String(validate=validate.OneOf(profile.UNITS))
-    birth_year = fields.Integer(allow_none=True, validate=validate_birth_year)
+    birth_year = WholeNumber(allow_none=True, validate=validate_birth_year)
     quiet_hours = fields.Nested(QuietHoursSchema)
 
 
@@ -44,7 +50,7 @@ class PersonalTokenCreateSchema(Schema):
                          metadata={"example": "coach roster script"})
     scopes = fields.List(fields.String(validate=validate.OneOf(scopes.PERSONAL_TOKEN_SCOPES)),
                          required=True, validate=validate.Length(1, len(scopes.DESCRIPTIONS)))
-    expires_in_days = fields.Integer(load_default=90, validate=validate.Range(1, 366))
+    expires_in_days = WholeNumber(load_default=90, validate=validate.Range(1, 366))
 
 
 class PersonalTokenSchema(Schema):

@@ -163,6 +163,7 @@ class ShoeInspected(MethodView):
     @blp.sends_etag()
     @blp.response(200, ShoeSchema)
     @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")  # a retired pair
     def post(self, shoe_id: uuid.UUID):
         """Looked at them, still fine
 

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.api.fields import Day, Instant, UTCInstant
+from service.api.fields import Day, Instant, UTCInstant, WholeNumber
 from service.domain.shoes import rules as shoes
 from service.models.shoe import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_DISTANCE_M
 
@@ -14,13 +14,13 @@ class ShoeChangeSchema(Schema):
     brand = fields.String(allow_none=True, validate=_NAME)
     model = fields.String(allow_none=True, validate=_NAME)
     first_used_on = Day(metadata={"description": "Local date of the first run in them."})
-    initial_distance_m = fields.Integer(
+    initial_distance_m = WholeNumber(
         validate=validate.Range(0, shoes.MAX_INITIAL_DISTANCE_M),
         metadata={"description": "Distance already on them when added (pre-owned pairs)."})
-    max_distance_m = fields.Integer(
+    max_distance_m = WholeNumber(
         validate=validate.Range(*shoes.MAX_DISTANCE_RANGE_M),
         metadata={"description": f"Wear limit; {DEFAULT_MAX_DISTANCE_M} m unless set."})
-    max_age_days = fields.Integer(
+    max_age_days = WholeNumber(
         validate=validate.Range(*shoes.MAX_AGE_RANGE_DAYS),
         metadata={"description": f"Age limit; {DEFAULT_MAX_AGE_DAYS} days unless set."})
     is_default = fields.Boolean(metadata={"description": "New runs without a shoe go on it."})

@@ -134,6 +134,20 @@ def sign_out(session: Session, refresh_token: str, now: datetime) -> None:
         session.execute(delete(Device).where(Device.session_id == row.session.id))
 
 
+def revoke_sessions(session: Session, account: Account, now: datetime, *, reason: str,
+                    keep: uuid.UUID | None = None) -> int:
+    """Revoke every open session of the account but `keep` (their refresh tokens and access
+    tokens stop working at once) and remove the push targets they registered."""
+    open_sessions = session.scalars(select(AuthSession).where(
+        AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None))).all()
+    revoked = [s for s in open_sessions if s.id != keep]
+    for auth_session in revoked:
+        _revoke_session(auth_session, now, reason=reason)
+    if revoked:
+        session.execute(delete(Device).where(Device.session_id.in_([s.id for s in revoked])))
+    return len(revoked)
+
+
 def authenticate_bearer(session: Session, policy: TokenPolicy, token: str,
                         now: datetime) -> Principal:
     if token.startswith(PERSONAL_TOKEN_PREFIX):

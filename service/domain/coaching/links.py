@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, object_session
 
 from service.db.bulk import insert_ignoring_conflicts
-from service.domain.accounts import scopes
+from service.domain.accounts import quotas, scopes
 from service.domain.errors import Invalid, NotFound
 from service.domain.pain import tiers as pain
 from service.domain.webhooks import events, outbox
@@ -34,8 +34,19 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
 
 
-def create_invite(session: Session, coach: Account, now: datetime) -> tuple[CoachInvite, str]:
-    """A new invite and its code, shown once (formatted XXXXX-XXXXX)."""
+def create_invite(session: Session, coach: Account, now: datetime,
+                  max_open: int | None = None) -> tuple[CoachInvite, str]:
+    """A new invite and its code, shown once (formatted XXXXX-XXXXX); at most `max_open`
+    unused and unexpired at once, so invites are not a way to fill the database."""
+    if max_open is not None:
+        quotas.hold(session, coach)
+        open_now = session.scalar(select(func.count()).select_from(CoachInvite).where(
+            CoachInvite.coach_id == coach.id, CoachInvite.used_at.is_(None),
+            CoachInvite.expires_at > now)) or 0
+        quotas.check(open_now, 1, max_open,
+                     f"You have {open_now} invites not yet used, the most one coach may have "
+                     f"open ({max_open}); wait for athletes to use them or for them to expire "
+                     "(7 days).")
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     invite = CoachInvite(coach_id=coach.id, code_hash=_hash(raw), created_at=now,
                          expires_at=now + INVITE_TTL)

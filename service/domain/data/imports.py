@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from service.clock import rfc3339, utcnow
 from service.db.bulk import insert_ignoring_conflicts
+from service.domain.accounts import quotas
 from service.domain.calendar import local_date
 from service.domain.checkins import rules as checkins
 from service.domain.checkins import writes as checkin_writes
@@ -80,9 +81,18 @@ class Limits:
     attempts: int = 3
 
 
+@dataclass(frozen=True)
+class Quota:
+    """How much one athlete may import: imports queued or running at once, bytes a day."""
+
+    in_flight: int
+    bytes_per_day: int
+
+
 def create(session: Session, athlete: Account, filename: str, content: bytes, max_bytes: int,
-           now: datetime) -> Import:
-    """Store an upload for a worker to read; refuses what cannot be an activity file at all."""
+           now: datetime, quota: Quota | None = None) -> Import:
+    """Store an upload for a worker to read; refuses what cannot be an activity file at all,
+    and more than the athlete's quota (a rolling 24 hours for the bytes)."""
     if not content:
         raise Invalid("The file is empty.", field="file")
     base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:240]
@@ -92,6 +102,8 @@ def create(session: Session, athlete: Account, filename: str, content: bytes, ma
     if not activity_files.is_archive(name) and activity_files.format_of(name) is None:
         raise Invalid("Send a GPX, TCX or FIT file (optionally gzipped), or a zip of them; "
                       "this one is none of those by its name or its content.", field="file")
+    if quota is not None:
+        _check_quota(session, athlete, len(content), quota, now)
     job = Import(athlete_id=athlete.id, status=QUEUED, filename=name, size_bytes=len(content),
                  sha256=hashlib.sha256(content).hexdigest(), files=[], created_at=now,
                  updated_at=now)
@@ -99,6 +111,23 @@ def create(session: Session, athlete: Account, filename: str, content: bytes, ma
     session.flush()
     session.add(ImportUpload(import_id=job.id, content=content))
     return job
+
+
+def _check_quota(session: Session, athlete: Account, size: int, quota: Quota, now: datetime
+                 ) -> None:
+    quotas.hold(session, athlete)
+    mine = Import.athlete_id == athlete.id
+    in_flight = session.scalar(select(func.count()).select_from(Import).where(
+        mine, Import.status.in_((QUEUED, RUNNING)))) or 0
+    quotas.check(in_flight, 1, quota.in_flight,
+                 f"{in_flight} of your imports are still being read, the most at once "
+                 f"({quota.in_flight}); send this one when one of them has finished.")
+    today = session.scalar(select(func.coalesce(func.sum(Import.size_bytes), 0)).where(
+        mine, Import.created_at > now - timedelta(days=1))) or 0
+    quotas.check(today, size, quota.bytes_per_day,
+                 f"You have imported {today} bytes in the last 24 hours; this file would pass "
+                 f"the {quota.bytes_per_day} a day one account may import. Send it tomorrow.",
+                 field="file")
 
 
 def get_owned(session: Session, athlete: Account, import_id: uuid.UUID) -> Import:

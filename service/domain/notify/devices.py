@@ -12,10 +12,11 @@ import re
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.config import WEBPUSH_HOSTS
+from service.domain.accounts import quotas
 from service.domain.errors import Invalid, NotFound
 from service.domain.notify import endpoints
 from service.models import Account, Device
@@ -53,8 +54,12 @@ def token_problem(kind: str, token: str) -> str | None:
 def register(session: Session, athlete: Account, session_id: uuid.UUID | None, *, kind: str,
              address: str, p256dh: str | None = None, auth: str | None = None,
              label: str | None = None, allowed_hosts: Iterable[str] = WEBPUSH_HOSTS,
-             ) -> tuple[Device, bool]:
-    """Register (or take over) a push target; True when it is new to this athlete."""
+             max_devices: int | None = None) -> tuple[Device, bool]:
+    """Register (or take over) a push target; True when it is new to this athlete.
+
+    At most `max_devices` working targets per athlete: one emergency check-in fans out a push
+    to each, so an account must not hold dozens.
+    """
     if kind == "webpush":
         try:
             address = endpoints.parse(address, allowed_hosts).url
@@ -67,6 +72,13 @@ def register(session: Session, athlete: Account, session_id: uuid.UUID | None, *
         address = normalised_token(kind, address)
     device = session.scalar(select(Device).where(Device.kind == kind, Device.address == address))
     created = device is None or device.athlete_id != athlete.id
+    if created and max_devices is not None:
+        quotas.hold(session, athlete)
+        working = session.scalar(select(func.count()).select_from(Device).where(
+            Device.athlete_id == athlete.id, Device.disabled_at.is_(None))) or 0
+        quotas.check(working, 1, max_devices,
+                     f"You have {working} devices registered, the most one account may have "
+                     f"({max_devices}); remove one you no longer use first.")
     if device is None:
         device = Device(kind=kind, address=address)
         session.add(device)
