@@ -322,11 +322,12 @@ def test_token_requests_are_counted_per_app_whatever_the_address(limited_app):
     assert _token_request(client_of(app), "bst_app_other").status_code == 400
 
 
-def test_the_consent_pages_sign_in_is_held_to_the_failed_sign_in_limit_per_email(limited_app):
-    """Guessing a password through the consent page's form counts like a failed API sign-in."""
+def test_the_consent_pages_sign_in_is_held_to_the_failed_sign_in_limits(limited_app):
+    """Guessing a password through the consent page's form counts like a failed API sign-in,
+    here for the account from any address."""
     from tests.support.oauth_apps import register_app
 
-    app = limited_app(default="50 per minute", auth="2 per minute")
+    app = limited_app(default="50 per minute", ratelimit_sign_in_account="2 per minute")
     victim = sign_up(client_of(app))
     oauth_app = register_app(sign_up(client_of(app)))
     url = ("/oauth/authorize?response_type=code&client_id=" + oauth_app.client_id
