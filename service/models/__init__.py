@@ -10,6 +10,7 @@ from service.models.device import Device
 from service.models.imports import Import, ImportedFile, ImportUpload
 from service.models.nightly import NightlyLog, NightlyState
 from service.models.notification import Notification
+from service.models.plan import PlannedRun
 from service.models.shoe import Shoe
 from service.models.sync import IdempotencyRecord, SyncCounter
 
@@ -31,6 +32,7 @@ __all__ = [
     "NightlyState",
     "Notification",
     "PersonalAccessToken",
+    "PlannedRun",
     "RefreshToken",
     "Shoe",
     "SyncCounter",

@@ -40,5 +40,9 @@ class AccessLogEntrySchema(Schema):
     coach_name = fields.String(allow_none=True, required=True, metadata={
         "description": "Display name or email; null if that account was deleted."})
     resource = fields.String(required=True, metadata={
-        "enum": ["roster", "checkins", "load", "shoes", "notifications"]})
+        "enum": ["roster", "checkins", "load", "shoes", "notifications", "plan"]})
+    action = fields.String(required=True, metadata={
+        "enum": ["read", "write"],
+        "description": "read, or write: a coach you granted `plan` wrote or deleted planned "
+                       "runs."})
     at = UTCInstant(required=True)
