@@ -15,7 +15,7 @@ from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import paginate
 from service.api.problems import domain_problem_body, problem_body
-from service.api.security import current_account
+from service.api.security import current_account, current_principal
 from service.domain.accounts import scopes
 from service.domain.checkins import reads as checkin_reads
 from service.domain.checkins import writes as checkin_writes
@@ -105,7 +105,8 @@ class CheckinById(MethodView):
         if if_match_sent():  # then only over what was read: never a creation
             current = existing(partial(checkin_writes.get_owned, db(), athlete, checkin_id))
             check_if_match(etag_of(current.version))
-        (outcome,) = checkin_writes.upsert(db(), athlete, [item], now())
+        (outcome,) = checkin_writes.upsert(db(), athlete, [item], now(),
+                                           arrived_via=_arrived_via())
         if outcome.error:
             raise outcome.error
         _push_at_once([outcome])
@@ -152,12 +153,18 @@ class CheckinBatch(MethodView):
                 valid.append((index, _batch_item.load(raw)))
             except ValidationError as error:
                 results[index] = _refused(index, raw, 422, _messages(error))
-        outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now())
+        outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now(),
+                                         arrived_via=_arrived_via())
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _result(index, outcome)
         _push_at_once(outcomes)
         commit()
         return {"results": results}
+
+
+def _arrived_via() -> str:
+    """The athlete's own app holds a signed-in session; anything else came with a token."""
+    return "app" if current_principal().session_id is not None else "token"
 
 
 def _push_at_once(outcomes: list[checkin_writes.Outcome]) -> None:

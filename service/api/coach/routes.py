@@ -138,7 +138,8 @@ class AthleteLoad(MethodView):
         """Read an athlete's training load (with `load`)
 
         Their load report as they see it, without why advice is paused unless they granted
-        `pain`; the read goes in their access log.
+        `pain`, and done against planned only if they granted `plan`; the read goes in their
+        access log.
         """
         coach = current_account()
         athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.LOAD)
@@ -146,8 +147,9 @@ class AthleteLoad(MethodView):
         report = load_report.report(db(), athlete, args.get("as_of", today), today,
                                     state().settings.weekly_jump_threshold,
                                     with_pain=coaching.sees_pain(link.scopes))
+        answer = plan_answers.load_with_plan(report, athlete, scopes.PLAN in link.scopes)
         _logged(coach, athlete_id, "load")
-        return report
+        return answer
 
 
 @blp.route("/athletes/<uuid:athlete_id>/shoes")

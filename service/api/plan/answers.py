@@ -8,6 +8,7 @@ athlete's today, so the app (or the coach's tool) shows what the plan now asks o
 from __future__ import annotations
 
 import uuid
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -114,6 +115,19 @@ def plan(athlete: Account, args: dict[str, Any]) -> dict[str, Any]:
     return {"items": [run_answer(row) for row in rows], "days": adherence.days,
             "counts": adherence.counts, "goal": plans.goal_of(plans.upcoming([], upcoming, today)),
             "preflight": preflight(athlete)}
+
+
+def load_with_plan(report: Any, athlete: Account, include: bool = True) -> dict[str, Any]:
+    """The load report with done against planned of its 14 days, and the next planned run."""
+    answer = {f.name: getattr(report, f.name) for f in dataclass_fields(report)}
+    answer["plan"] = None
+    if include:
+        as_of = report.as_of
+        first = as_of - timedelta(days=records.ADHERENCE_DAYS - 1)
+        seen = records.adherence(db(), [athlete.id], first, as_of,
+                                 {athlete.id: today_of(athlete)})[athlete.id]
+        answer["plan"] = {"days": seen.days, "counts": seen.counts, "next_run": seen.next_run}
+    return answer
 
 
 def safer(athlete: Account) -> dict[str, Any]:

@@ -262,3 +262,20 @@ class SaferSchema(Schema):
         "description": "The plan from today as proposed, with your ids: send them to "
                        "`POST /v1/plan/batch` with `replace: true` to take it."})
     changes = fields.List(fields.Nested(ChangeSchema), required=True)
+
+
+class NextPlannedRunSchema(Schema):
+    id = fields.UUID(required=True)
+    date = fields.Date(required=True, attribute="day")
+    distance_m = fields.Integer(required=True)
+    kind = fields.String(allow_none=True, required=True, metadata={"enum": [*KINDS, None]})
+
+
+class LoadPlanSchema(Schema):
+    """Done against planned in the load report: the 14 days to `as_of`, and what comes next."""
+
+    days = fields.List(fields.Nested(DayMatchSchema), required=True, metadata={
+        "description": "Each planned day of the 14 to `as_of`, against what was run."})
+    counts = fields.Nested(CountsSchema, required=True)
+    next_run = fields.Nested(NextPlannedRunSchema, allow_none=True, required=True, metadata={
+        "description": "The first planned run after `as_of`."})

@@ -40,6 +40,7 @@ from service.models import (
     NightlyState,
     Notification,
     PersonalAccessToken,
+    PlannedRun,
     Shoe,
     SyncCounter,
 )
@@ -99,6 +100,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("sign_ins", _t(AuthSession), lambda a: _t(AuthSession).c.account_id == a),
     Section("personal_tokens", _t(PersonalAccessToken),
             lambda a: _t(PersonalAccessToken).c.account_id == a, omit=("token_hash",)),
+    Section("planned_runs", _t(PlannedRun), lambda a: _t(PlannedRun).c.athlete_id == a),
     Section("imports", _t(Import), lambda a: _t(Import).c.athlete_id == a),
     Section("imported_files", _t(ImportedFile), lambda a: _t(ImportedFile).c.athlete_id == a),
     Section("nightly_state", _t(NightlyState), lambda a: _t(NightlyState).c.athlete_id == a),

@@ -1,11 +1,12 @@
 """The day before a flagged planned run: one notice, at a sensible local time. A sweep.
 
 Beat runs it every minute with the stretch reminders (`reminders.sweep`). For each athlete whose
-local clock has passed their notice time (18:00, or 90 minutes before quiet hours begin; `rules.notice_time`) and who
-has a run planned tomorrow, tomorrow's runs are judged as the plan stands now, against the runs
-done and planned before them, and each flagged one gets a `plan_preflight` notification, written
-once (its dedupe key names the run and its day) and delivered after quiet hours like every
-nightly warning. A few queries per distinct local "tomorrow", whatever the number of athletes.
+local clock has passed their notice time (18:00, or 90 minutes before quiet hours begin;
+`rules.notice_time`) and who has a run planned tomorrow, tomorrow's runs are judged as the plan
+stands now, against the runs done and planned before them, and each flagged one gets a
+`plan_preflight` notification, written once (its dedupe key names the run and its day) and
+delivered after quiet hours like every nightly warning. A few queries per distinct local
+"tomorrow", whatever the number of athletes.
 """
 
 from __future__ import annotations
