@@ -56,7 +56,7 @@ class PlannedRunSchema(Schema):
 
 
 class SpikeFindingSchema(Schema):
-    class_ = fields.String(data_key="class", required=True,
+    class_ = fields.String(data_key="class", attribute="class", required=True,
                            metadata={"enum": [spike.label for spike in Spike]})
     flagged = fields.Boolean(required=True, metadata={"description": "Above `ok`."})
     baseline_m = fields.Integer(required=True, metadata={
