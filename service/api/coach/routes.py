@@ -249,7 +249,7 @@ class AthletePlanBatch(MethodView):
 
 @blp.route("/athletes/<uuid:athlete_id>/plan/<uuid:run_id>")
 class AthletePlannedRun(MethodView):
-    @blp.operation("putCoachAthletePlannedRun")
+    @blp.operation("writeCoachAthletePlannedRun")
     @blp.auth_required(scopes.COACH_WRITE)
     @blp.if_match()
     @blp.arguments(PlannedRunInputSchema)
@@ -273,7 +273,11 @@ class AthletePlannedRun(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, athlete_id: uuid.UUID, run_id: uuid.UUID):
-        """Delete one of an athlete's planned runs (with `plan`)"""
+        """Delete one of an athlete's planned runs (with `plan`)
+
+        As the athlete's own DELETE; 403 when they have not granted you `plan`. The write goes
+        in their access log.
+        """
         coach = current_account()
         athlete, _ = coaching.athlete_for_coach_write(db(), coach, athlete_id, scopes.PLAN)
         coaching.log_reads(db(), coach, [athlete_id], "plan", now(), action="write")

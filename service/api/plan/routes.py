@@ -126,10 +126,13 @@ class PlannedRunById(MethodView):
     @blp.response(200, PlannedRunSchema)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, run_id: uuid.UUID):
-        """Read a planned run"""
+        """Read a planned run
+
+        One of yours as last written, with its ETag and who wrote it.
+        """
         return tagged(records.get_owned(db(), current_account(), run_id))
 
-    @blp.operation("putPlannedRun")
+    @blp.operation("writePlannedRun")
     @blp.auth_required(scopes.PLAN_WRITE)
     @blp.if_match()
     @blp.arguments(PlannedRunInputSchema)
@@ -150,7 +153,11 @@ class PlannedRunById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, run_id: uuid.UUID):
-        """Delete a planned run"""
+        """Delete a planned run
+
+        With If-Match, only the version you read. The plan's preflight changes with it: read
+        `GET /v1/plan` for it.
+        """
         delete_run(current_account(), run_id)
 
 

@@ -54,9 +54,10 @@ class Unreadable(Invalid):
     """The file cannot be read as a plan; `errors` names each row's problems by column, or the
     file's as a whole under `file`."""
 
-    def __init__(self, detail: str, errors: dict[str, object]) -> None:
-        super().__init__(detail, field="file")
-        self.errors = errors
+    def __init__(self, detail: str, errors: dict[str, object] | None = None, *,
+                 field: str = "file") -> None:
+        super().__init__(detail, field=field)
+        self.errors = errors if errors is not None else {field: [detail]}
 
 
 def read(data: bytes, today: date) -> Sheet:
