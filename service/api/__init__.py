@@ -23,6 +23,7 @@ from service.api.insights.routes import blp as insights_blp
 from service.api.load.routes import blp as load_blp
 from service.api.me.routes import blp as me_blp
 from service.api.notifications.routes import blp as notifications_blp
+from service.api.plan.routes import blp as plan_blp
 from service.api.routines.routes import blp as routines_blp
 from service.api.shoes.routes import blp as shoes_blp
 from service.api.webhooks import spec as webhooks_spec
@@ -36,7 +37,7 @@ from service.mail import make_mailer
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,
-              insights_blp, notifications_blp, routines_blp, devices_blp, coach_blp,
+              insights_blp, notifications_blp, plan_blp, routines_blp, devices_blp, coach_blp,
               developer_blp, authorised_apps_blp, webhooks_blp, health_blp)
 
 

@@ -177,14 +177,18 @@ def jobs() -> None:
 
 
 @jobs.command("nightly")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), required=True,
-              help="The local day to analyse.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The local day to analyse, for everyone, again (backfills). Left out: every "
+                   "athlete whose local night has ended and who is not yet analysed, as beat "
+                   "would.")
 @click.option("--athlete", "athlete_id", type=click.UUID, default=None,
               help="Only this athlete (default: every athlete).")
 def jobs_nightly(as_of, athlete_id) -> None:
-    """Run the nightly analysis for one local day now, in this process.
+    """Run the nightly analysis now, in this process.
 
-    For ops, backfills and tests: it analyses the day even if it was analysed before, and the
+    Without --as-of it does what beat's dispatch does: each athlete whose local night has passed
+    and whose last night is not yet analysed, for their own local yesterday. With --as-of (ops,
+    backfills, tests) it analyses that day even if it was analysed before, and the
     notifications' dedupe keys keep it from writing anything twice.
     """
     from sqlalchemy import select
@@ -197,16 +201,23 @@ def jobs_nightly(as_of, athlete_id) -> None:
     current = settings()
     engine = make_engine(current.database_url)
     total = nightly.Summary()
+    now = utcnow()
     with make_session_factory(engine)() as session:
-        ids = [athlete_id] if athlete_id else list(
-            session.scalars(select(Account.id).order_by(Account.id)))
-        groups = list(nightly.chunks(ids, current.nightly_chunk_size))
+        if as_of is not None:
+            ids = [athlete_id] if athlete_id else list(
+                session.scalars(select(Account.id).order_by(Account.id)))
+            days = {as_of.date(): ids}
+        else:
+            days = {day: [i for i in ids if athlete_id is None or i == athlete_id]
+                    for day, ids in nightly.due(session, now, current.nightly_hour).items()}
+        groups = [(day, chunk) for day, ids in sorted(days.items())
+                  for chunk in nightly.chunks(ids, current.nightly_chunk_size)]
         with click.progressbar(groups, label="analysing", file=sys.stderr,
                                show_pos=True) as bar:
-            for chunk in bar:
-                total.add(nightly.analyse(session, chunk, as_of.date(), utcnow(),
+            for day, chunk in bar:
+                total.add(nightly.analyse(session, chunk, day, now,
                                           weekly_threshold=current.weekly_jump_threshold,
-                                          source="cli", force=True))
+                                          source="cli", force=as_of is not None))
                 session.commit()
     click.echo(total.line())
 

@@ -11,6 +11,7 @@ from service.models.device import Device
 from service.models.imports import Import, ImportedFile, ImportUpload
 from service.models.nightly import NightlyLog, NightlyState
 from service.models.notification import Notification
+from service.models.plan import PlannedRun
 from service.models.shoe import Shoe
 from service.models.sync import IdempotencyRecord, SyncCounter
 
@@ -36,6 +37,7 @@ __all__ = [
     "OAuthGrant",
     "OAuthToken",
     "PersonalAccessToken",
+    "PlannedRun",
     "RefreshToken",
     "Shoe",
     "SyncCounter",

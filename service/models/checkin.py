@@ -71,6 +71,10 @@ class Checkin(Base):
     # The file import that created it; imported runs are history, so they get no stretch reminder.
     import_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("imports.id", ondelete="SET NULL"))
+    # How it first arrived: "app" (the athlete's own signed-in app), "token" (a personal token),
+    # "import" (a file); None for check-ins from before. A stretch reminder for a run the app
+    # has just synced goes out at once, even inside quiet hours (stretch.reminders).
+    arrived_via: Mapped[str | None] = mapped_column(String(8))
 
     location: Mapped[str | None] = mapped_column(String(16))
     side: Mapped[str | None] = mapped_column(String(8))

@@ -61,4 +61,6 @@ class AccessLogEntry(Base):
     app_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("oauth_clients.id", ondelete="SET NULL"))
     resource: Mapped[str] = mapped_column(String(24))  # roster, checkins, load, shoes, ...
+    # What the coach did: "read", or "write" (a coach writing the athlete's plan).
+    action: Mapped[str] = mapped_column(String(8), default="read", server_default="read")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

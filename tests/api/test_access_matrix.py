@@ -14,8 +14,9 @@ RESOURCES = {
     "load": ("load", "load", "/v1/me/load"),
     "shoes": ("shoes", "shoes", "/v1/shoes"),
     "notifications": ("notifications", "notifications", "/v1/notifications"),
+    "plan": ("plan", "plan", "/v1/plan"),
 }
-ALL_GRANTS = ["load", "notifications", "pain", "runs", "shoes"]
+ALL_GRANTS = ["load", "notifications", "pain", "plan", "runs", "shoes"]
 CALLERS = {"owner": 200, "coach_with_scope": 200, "coach_without_scope": 404,
            "coach_with_every_other_scope": 404, "unlinked_coach": 404, "another_athlete": 404,
            "no_token": 401}

@@ -14,13 +14,14 @@ from service.api.context import READ_ONLY, reads_only, view_function
 from service.db import WRITES
 from tests.support.runners import assert_problem, pain, run, sign_up
 
-ALL = ["load", "notifications", "pain", "runs", "shoes"]
+ALL = ["load", "notifications", "pain", "plan", "runs", "shoes"]
 # Every coach read, each written to the athlete's access log: they need the writing session.
 COACH_READS = {"/v1/coach/athletes": "roster",
                "/v1/coach/athletes/{id}/checkins": "checkins",
                "/v1/coach/athletes/{id}/load": "load",
                "/v1/coach/athletes/{id}/shoes": "shoes",
-               "/v1/coach/athletes/{id}/notifications": "notifications"}
+               "/v1/coach/athletes/{id}/notifications": "notifications",
+               "/v1/coach/athletes/{id}/plan": "plan"}
 
 
 def ago(**delta: float) -> str:

@@ -88,3 +88,32 @@ def test_jobs_run_by_hand_report_what_they_did(database, tmp_path):
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert expected in done.stdout
+
+
+def test_jobs_nightly_without_as_of_analyses_whoever_is_due_as_beat_would(database, tmp_path):
+    """Each athlete whose local night has ended, for their own yesterday, once; --as-of stays
+    for backfills and analyses again."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from service.models import NightlyState
+
+    for email in ("ada@example.org", "bo@example.org"):
+        made = run_cli(database, tmp_path, "accounts", "create", email,
+                       input="long-enough-pass-2026\nlong-enough-pass-2026\n")
+        assert made.exit_code == 0, made.output
+    first = run_cli(database, tmp_path, "jobs", "nightly", nightly_hour="0")
+    assert first.exit_code == 0, first.output
+    assert "analysed 2 athletes" in first.output
+    with session_on(database) as session:
+        zones = dict(session.execute(select(Account.id, Account.timezone)).all())
+        through = dict(session.execute(
+            select(NightlyState.athlete_id, NightlyState.analysed_through)).all())
+    now = utcnow()
+    assert through == {athlete_id: now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+                       for athlete_id, zone in zones.items()}
+    again = run_cli(database, tmp_path, "jobs", "nightly", nightly_hour="0")
+    assert "analysed 0 athletes" in again.output, "analysed already: nothing is due"
+    backfill = run_cli(database, tmp_path, "jobs", "nightly", "--as-of",
+                       (now.date() - timedelta(days=1)).isoformat())
+    assert "analysed 2 athletes" in backfill.output

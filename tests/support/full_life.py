@@ -63,6 +63,10 @@ def live(app, client) -> Life:
     ]}, headers={"Idempotency-Key": "batch-1"})
     assert batch.status_code == 200 and all(r["result"] == "created"
                                             for r in batch.get_json()["results"])
+    planned = sam.put(f"/v1/plan/{uuid.uuid4()}", json={
+        "date": (now + timedelta(days=2)).date().isoformat(), "distance_m": 10_000,
+        "kind": "long", "notes": "=easy pace"})
+    assert planned.status_code == 201, planned.get_json()
     device = sam.post("/v1/devices", json={"kind": "expo", "token": PUSH_TOKEN,
                                            "label": "Sam's phone"})
     assert device.status_code in (200, 201), device.get_json()

@@ -50,7 +50,7 @@ def test_a_reminder_sweep_counts_as_a_success_and_its_reminder_by_kind(factory):
 
     result = reminders.sweep.apply(args=[(END + timedelta(minutes=10)).isoformat()])
 
-    assert result.get() == {"reminders": 1, "evening_nudges": 0}
+    assert result.get() == {"reminders": 1, "evening_nudges": 0, "plan_notices": 0}
     assert sample("backstride_tasks_total", task="reminders.sweep",
                   outcome="success") == succeeded + 1
     assert sample("backstride_task_duration_seconds_count", task="reminders.sweep") == timed + 1

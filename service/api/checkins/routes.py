@@ -138,7 +138,8 @@ class CheckinById(MethodView):
         if if_match_sent():  # then only over what was read: never a creation
             current = existing(partial(_owned_visible, athlete, checkin_id))
             check_if_match(etag_of(current.version))
-        (outcome,) = checkin_writes.upsert(db(), athlete, [item], now())
+        (outcome,) = checkin_writes.upsert(db(), athlete, [item], now(),
+                                           arrived_via=_arrived_via())
         if outcome.error:
             raise outcome.error
         _push_at_once([outcome])
@@ -194,12 +195,18 @@ class CheckinBatch(MethodView):
                     item["id"], error=Forbidden(NO_PAIN_SCOPE)))
                 continue
             valid.append((index, item))
-        outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now())
+        outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now(),
+                                         arrived_via=_arrived_via())
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _result(index, outcome)
         _push_at_once(outcomes)
         commit()
         return {"results": results}
+
+
+def _arrived_via() -> str:
+    """The athlete's own app holds a signed-in session; anything else came with a token."""
+    return "app" if current_principal().session_id is not None else "token"
 
 
 def _push_at_once(outcomes: list[checkin_writes.Outcome]) -> None:

@@ -18,6 +18,16 @@ from service.api.extension import Blueprint
 from service.api.load.schemas import LoadSchema
 from service.api.notifications.schemas import InboxArgsSchema, NotificationSchema
 from service.api.pagination import page_schema, paginate
+from service.api.plan import answers as plan_answers
+from service.api.plan import routes as plan_routes
+from service.api.plan.schemas import (
+    PlanArgsSchema,
+    PlanBatchAnswerSchema,
+    PlanBatchSchema,
+    PlannedRunInputSchema,
+    PlannedRunWrittenSchema,
+    PlanSchema,
+)
 from service.api.security import current_account
 from service.api.shoes.schemas import ShoeListArgsSchema, ShoeSchema
 from service.domain.accounts import scopes
@@ -130,7 +140,8 @@ class AthleteLoad(MethodView):
         """Read an athlete's training load (with `load`)
 
         Their load report as they see it, without why advice is paused unless they granted
-        `pain`; the read goes in their access log.
+        `pain`, and done against planned only if they granted `plan`; the read goes in their
+        access log.
         """
         coach = current_account()
         athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.LOAD)
@@ -138,8 +149,9 @@ class AthleteLoad(MethodView):
         report = load_report.report(db(), athlete, args.get("as_of", today), today,
                                     state().settings.weekly_jump_threshold,
                                     with_pain=coaching.sees_pain(link.scopes))
+        answer = plan_answers.load_with_plan(report, athlete, scopes.PLAN in link.scopes)
         _logged(coach, athlete_id, "load")
-        return report
+        return answer
 
 
 @blp.route("/athletes/<uuid:athlete_id>/shoes")
@@ -190,6 +202,85 @@ class AthleteNotifications(MethodView):
         return page
 
 
-def _logged(coach, athlete_id: uuid.UUID, resource: str) -> None:
-    coaching.log_reads(db(), coach, [athlete_id], resource, now())
+def _logged(coach, athlete_id: uuid.UUID, resource: str, *, action: str = "read") -> None:
+    coaching.log_reads(db(), coach, [athlete_id], resource, now(), action=action)
     commit()
+
+
+@blp.route("/athletes/<uuid:athlete_id>/plan")
+class AthletePlan(MethodView):
+    @blp.operation("getCoachAthletePlan")
+    @blp.auth_required(scopes.COACH_READ)
+    @blp.arguments(PlanArgsSchema, location="query")
+    @blp.response(200, PlanSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, args, athlete_id: uuid.UUID):
+        """Read an athlete's plan (with `plan`)
+
+        Their planned runs, done against planned, the goal and the preflight check, as they see
+        them; the read goes in their access log.
+        """
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach(db(), coach, athlete_id, scopes.PLAN)
+        answer = plan_answers.plan(athlete, args)
+        _logged(coach, athlete_id, "plan")
+        return answer
+
+
+@blp.route("/athletes/<uuid:athlete_id>/plan/batch")
+class AthletePlanBatch(MethodView):
+    @blp.operation("writeCoachAthletePlanBatch")
+    @blp.auth_required(scopes.COACH_WRITE)
+    @blp.idempotent()
+    @blp.arguments(PlanBatchSchema)
+    @blp.response(200, PlanBatchAnswerSchema)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def post(self, body, athlete_id: uuid.UUID):
+        """Write an athlete's plan (with `plan`)
+
+        As the athlete's own batch: up to 500 planned runs, each upserted by its id, judged
+        against what they ran and planned. 403 when they have not granted you `plan`. The write
+        goes in their access log.
+        """
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach_write(db(), coach, athlete_id, scopes.PLAN)
+        answer = plan_answers.write_batch(athlete, body, coach)
+        _logged(coach, athlete_id, "plan", action="write")
+        return answer
+
+
+@blp.route("/athletes/<uuid:athlete_id>/plan/<uuid:run_id>")
+class AthletePlannedRun(MethodView):
+    @blp.operation("writeCoachAthletePlannedRun")
+    @blp.auth_required(scopes.COACH_WRITE)
+    @blp.if_match()
+    @blp.arguments(PlannedRunInputSchema)
+    @blp.response(200, PlannedRunWrittenSchema, description="Updated, or unchanged.")
+    @blp.alt_response(201, schema=PlannedRunWrittenSchema, description="Created.")
+    @blp.alt_response(404, response="NOT_FOUND")
+    def put(self, item, athlete_id: uuid.UUID, run_id: uuid.UUID):
+        """Write one of an athlete's planned runs (with `plan`)
+
+        As the athlete's own PUT; 403 when they have not granted you `plan`. The write goes in
+        their access log.
+        """
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach_write(db(), coach, athlete_id, scopes.PLAN)
+        coaching.log_reads(db(), coach, [athlete_id], "plan", now(), action="write")
+        return plan_routes.put_run(athlete, item, run_id, coach)
+
+    @blp.operation("deleteCoachAthletePlannedRun")
+    @blp.auth_required(scopes.COACH_WRITE)
+    @blp.if_match()
+    @blp.response(204)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def delete(self, athlete_id: uuid.UUID, run_id: uuid.UUID):
+        """Delete one of an athlete's planned runs (with `plan`)
+
+        As the athlete's own DELETE; 403 when they have not granted you `plan`. The write goes
+        in their access log.
+        """
+        coach = current_account()
+        athlete, _ = coaching.athlete_for_coach_write(db(), coach, athlete_id, scopes.PLAN)
+        coaching.log_reads(db(), coach, [athlete_id], "plan", now(), action="write")
+        plan_routes.delete_run(athlete, run_id)

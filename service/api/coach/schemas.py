@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from service.api.fields import Day, Instant, UTCInstant
+from service.api.plan.schemas import CountsSchema
 from service.domain.pain import rules as triage
 
 
@@ -40,6 +41,9 @@ class RosterEntrySchema(Schema):
         "enum": [*triage.TIERS, None], "description": "With `pain`: the open triage tier."})
     unread_warnings = fields.Integer(allow_none=True, required=True,
                                      metadata={"description": "With `notifications`."})
+    plan_last_14_days = fields.Nested(CountsSchema, allow_none=True, required=True, metadata={
+        "description": "With `plan`: how the planned days of the last 14 were done (within "
+                       "20 % of the plan is done)."})
     risk = fields.Integer(required=True, metadata={
         "description": "For sorting only: higher needs attention sooner."})
     attention = fields.List(fields.String(), required=True, metadata={

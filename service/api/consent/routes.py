@@ -104,8 +104,8 @@ class AccessLog(MethodView):
     def get(self, args):
         """See who read your data, what and when
 
-        Every read by a coach or by an app you authorised, newest first. The values they saw
-        are not repeated here.
+        Every read by a coach or by an app you authorised, and every change a coach made to your
+        plan, newest first. The values they saw or wrote are not repeated here.
         """
         page = paginate(db(), coaching.access_log(current_account()),
                         order=(AccessLogEntry.at, AccessLogEntry.id), cursor=args["cursor"],
@@ -113,7 +113,8 @@ class AccessLog(MethodView):
         coaches = coaching.accounts_by_id(db(), {e.coach_id for e in page.items if e.coach_id})
         names = apps.app_names(db(), {e.app_id for e in page.items if e.app_id})
         return {"items": [{"id": e.id, "coach_id": e.coach_id, "resource": e.resource,
-                           "at": e.at, "coach_name": _name(coaches.get(e.coach_id)),
+                           "action": e.action, "at": e.at,
+                           "coach_name": _name(coaches.get(e.coach_id)),
                            "app_id": e.app_id, "app_name": names.get(e.app_id)}
                           for e in page.items],
                 "next_cursor": page.next_cursor}

@@ -48,5 +48,10 @@ class AccessLogEntrySchema(Schema):
         "description": "What was read: a coach reads the roster and what you granted; an app "
                        "any of your resources its scopes reach.",
         "enum": ["roster", "checkins", "load", "shoes", "notifications", "profile",
-                 "insights", "routines", "imports", "coaches", "access-log", "coaching"]})
+                 "insights", "routines", "imports", "coaches", "access-log", "coaching",
+                 "plan"]})
+    action = fields.String(required=True, metadata={
+        "enum": ["read", "write"],
+        "description": "read, or write: a coach you granted `plan` wrote or deleted planned "
+                       "runs."})
     at = UTCInstant(required=True)

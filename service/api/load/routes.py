@@ -6,6 +6,7 @@ from flask.views import MethodView
 
 from service.api.context import db, now, state
 from service.api.extension import Blueprint
+from service.api.plan.answers import load_with_plan
 from service.api.security import current_account, current_principal
 from service.domain.accounts import scopes
 from service.domain.calendar import local_date
@@ -27,10 +28,12 @@ class Load(MethodView):
         """Read your training load
 
         Weekly distances, the latest run against the longest of the 30 days before it, the
-        longest advisable next run, the weekly change, ACWR (for information) and return mode.
+        longest advisable next run, the weekly change, ACWR (for information), return mode, and
+        your planned days of the last 14 against what you ran.
         """
         athlete = current_account()
         today = local_date(now(), athlete.timezone)
-        return load_report.report(db(), athlete, args.get("as_of", today), today,
-                                  state().settings.weekly_jump_threshold,
-                                  with_pain=current_principal().sees_pain)
+        report = load_report.report(db(), athlete, args.get("as_of", today), today,
+                                    state().settings.weekly_jump_threshold,
+                                    with_pain=current_principal().sees_pain)
+        return load_with_plan(report, athlete)

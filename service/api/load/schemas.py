@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields
 
 from service.api.fields import Day, UTCInstant
+from service.api.plan.schemas import LoadPlanSchema
 
 
 class LoadArgsSchema(Schema):
@@ -72,3 +73,5 @@ class LoadSchema(Schema):
     advice_paused = fields.Nested(AdvicePausedSchema, allow_none=True, required=True, metadata={
         "description": "Set while your latest pain check-in has a triage tier: advice to run "
                        "more stops until a newer check-in clears it."})
+    plan = fields.Nested(LoadPlanSchema, allow_none=True, required=True, metadata={
+        "description": "Done against planned (`/v1/plan`); null for a coach not granted `plan`."})

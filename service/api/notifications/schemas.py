@@ -9,8 +9,10 @@ variant for each (`service.api.extension` turns `NotificationData` into that `on
 from marshmallow import Schema, fields, validate
 
 from service.api.fields import UTCInstant
+from service.api.plan.schemas import FlagSchema
 from service.domain.pain import rules as triage
 from service.domain.pain.tiers import NOTIFICATION_PREFIX
+from service.domain.plans.messages import KIND as PLAN_PREFLIGHT
 from service.domain.stretch.reminders import NUDGE_KIND, REMINDER_KIND
 from service.domain.training.rules import Spike
 from service.domain.webhooks.deliveries import DISABLED_KIND as WEBHOOK_DISABLED
@@ -124,6 +126,14 @@ class WebhookDisabledDataSchema(Schema):
         "description": "gone: it answered 410; failing: five days of failed attempts."})
 
 
+class PlanPreflightDataSchema(FlagSchema):
+    """The day before a flagged planned run: the run and each rule's numbers, as a plan write
+    answers them."""
+
+    rule = _rule(PLAN_PREFLIGHT)
+    units = fields.String(required=True, metadata=UNITS)
+
+
 # Every kind of notification the domain writes, and the shape of its data.
 DATA_OF_KIND: dict[str, type[Schema]] = {
     "run_spike": RunSpikeDataSchema,
@@ -135,6 +145,7 @@ DATA_OF_KIND: dict[str, type[Schema]] = {
     REMINDER_KIND: StretchReminderDataSchema,
     NUDGE_KIND: StretchEveningDataSchema,
     WEBHOOK_DISABLED: WebhookDisabledDataSchema,
+    PLAN_PREFLIGHT: PlanPreflightDataSchema,
 }
 
 

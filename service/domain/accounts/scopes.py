@@ -25,6 +25,8 @@ NOTIFICATIONS_WRITE = "notifications:write"
 COACH_READ = "coach:read"
 COACH_WRITE = "coach:write"
 PAIN_READ = "pain:read"
+PLAN_READ = "plan:read"
+PLAN_WRITE = "plan:write"
 
 DESCRIPTIONS: dict[str, str] = {
     PROFILE_READ: "Read your profile.",
@@ -37,21 +39,27 @@ DESCRIPTIONS: dict[str, str] = {
     NOTIFICATIONS_READ: "Read your notifications.",
     NOTIFICATIONS_WRITE: "Mark your notifications read.",
     COACH_READ: "As a coach: read the athletes who linked you, within what each granted.",
-    COACH_WRITE: "As a coach: create invites and unlink athletes.",
+    COACH_WRITE: "As a coach: create invites, unlink athletes, and write the plans of those "
+                 "who granted `plan`.",
     PAIN_READ: "Read your pain reports, their triage and what Backstride told you about them.",
+    PLAN_READ: "Read your planned runs and how they were done.",
+    PLAN_WRITE: "Write and delete your planned runs.",
 }
 # Shown apart on the consent page, and needed besides the route's own scope for any pain data.
 SENSITIVE: frozenset[str] = frozenset({PAIN_READ})
 
 # What an athlete can let a linked coach see. `runs` covers runs and exercise sessions; `pain`
-# covers pain check-ins and the triage tier.
+# covers pain check-ins and the triage tier; `plan` lets the coach read and write the plan (the
+# one grant that lets a coach change anything of the athlete's).
 RUNS, SHOES, LOAD, PAIN, NOTIFICATIONS = "runs", "shoes", "load", "pain", "notifications"
+PLAN = "plan"
 COACH_GRANTS: dict[str, str] = {
     RUNS: "Your runs and stretch, core and strength sessions.",
     SHOES: "Your shoes and their wear.",
     LOAD: "Your training load: weekly distances, spikes, the weekly change.",
     PAIN: "Your pain check-ins and their triage.",
     NOTIFICATIONS: "The warnings Backstride has sent you, and whether you read them.",
+    PLAN: "Your planned runs: read them, write and change them, and see how they were done.",
 }
 
 PERSONAL_TOKEN_SCOPES: tuple[str, ...] = tuple(DESCRIPTIONS)

@@ -66,12 +66,18 @@ class NewCheckin(dict[str, Any]):
         return row
 
 
+# How a new check-in arrived: the athlete's own signed-in app, a personal token (a script), a file.
+ARRIVED_VIA = ("app", "token", "import")
+
+
 def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
-           now: datetime, *, import_id: uuid.UUID | None = None) -> list[Outcome]:
+           now: datetime, *, import_id: uuid.UUID | None = None,
+           arrived_via: str | None = None) -> list[Outcome]:
     """Create, update or leave alone each check-in; a refused item leaves the others be.
 
     A retry of what is already stored is answered from one read, without a lock or a write.
-    `import_id` marks new rows as history from a file import (see `_shoe_for`).
+    `import_id` marks new rows as history from a file import (see `_shoe_for`); `arrived_via`
+    records how new rows came (`ARRIVED_VIA`).
     """
     outcomes: dict[int, Outcome] = {}
     seen: set[uuid.UUID] = set()
@@ -92,6 +98,12 @@ def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
             pending.append(index)
     if pending:
         _write(session, athlete, items, pending, existing, outcomes, now, import_id)
+        created = [o.id for o in outcomes.values() if o.result == CREATED]
+        via = "import" if import_id is not None else arrived_via
+        if via is not None and created:
+            session.execute(update(Checkin).where(Checkin.id.in_(created))
+                            .values(arrived_via=via),
+                            execution_options={"synchronize_session": False})
         _triage(session, athlete, outcomes, now)
         if import_id is None:  # an import's runs are told of by its import.finished
             _tell(session, athlete, list(outcomes.values()), now)

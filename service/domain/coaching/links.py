@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, object_session
 
 from service.db.bulk import insert_ignoring_conflicts
 from service.domain.accounts import quotas, scopes
-from service.domain.errors import Invalid, NotFound
+from service.domain.errors import Forbidden, Invalid, NotFound
 from service.domain.pain import tiers as pain
 from service.domain.webhooks import events, outbox
 from service.models import AccessLogEntry, Account, CoachInvite, CoachLink
@@ -134,11 +134,25 @@ def athlete_for_coach(session: Session, coach: Account, athlete_id: uuid.UUID,
     return row.Account, row.CoachLink
 
 
+def athlete_for_coach_write(session: Session, coach: Account, athlete_id: uuid.UUID,
+                            scope: str) -> tuple[Account, CoachLink]:
+    """The athlete, if linked to this coach with `scope` granted: 404 when not linked (as every
+    read), 403 when linked without the grant. A coach who writes knows the athlete from the
+    roster already, and "ask them for `plan`" is the answer that helps."""
+    row = session.execute(_live_link(coach.id, athlete_id)).first()
+    if row is None:
+        raise NotFound("No such athlete.")
+    if scope not in row.CoachLink.scopes:
+        raise Forbidden(f"This athlete has not granted you '{scope}': ask them to allow it in "
+                        "the app.")
+    return row.Account, row.CoachLink
+
+
 def log_reads(session: Session, coach: Account, athlete_ids: Iterable[uuid.UUID],
-              resource: str, now: datetime) -> None:
-    """Append who read what and when (never the values), in the same unit of work as the read."""
+              resource: str, now: datetime, *, action: str = "read") -> None:
+    """Append who read (or wrote) what and when (never the values), in the same unit of work."""
     rows = [{"id": uuid.uuid4(), "athlete_id": athlete_id, "coach_id": coach.id,
-             "resource": resource, "at": now} for athlete_id in athlete_ids]
+             "resource": resource, "action": action, "at": now} for athlete_id in athlete_ids]
     # One statement for a whole roster (on PostgreSQL, arrays through unnest()), not one each.
     insert_ignoring_conflicts(session, AccessLogEntry.__table__, rows, conflict=None)
 

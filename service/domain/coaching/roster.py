@@ -21,6 +21,8 @@ from service.domain.accounts import scopes
 from service.domain.calendar import local_date
 from service.domain.pain import rules as triage
 from service.domain.pain import tiers as pain
+from service.domain.plans import records as plan_records
+from service.domain.plans import rules as plan_rules
 from service.domain.shoes import records as shoe_records
 from service.domain.shoes import rules as shoe_rules
 from service.domain.training import rules as load
@@ -55,6 +57,8 @@ class RosterEntry:
     shoes_needing_attention: list[ShoeAttention] | None = None
     triage_tier: str | None = None
     unread_warnings: int | None = None
+    # Done against planned over the last 14 days (with `plan`): done, shorter, longer, missed.
+    plan_last_14_days: dict[str, int] | None = None
     risk: int = 0
     attention: list[str] = field(default_factory=list)
 
@@ -85,6 +89,7 @@ def roster(session: Session, coach: Account, now: datetime, sort: str = "risk", 
                 entries[athlete_id].risk += TIER_RISK[active.tier]
                 entries[athlete_id].attention.append(f"pain_{active.tier}")
     _unread(session, entries, granted[scopes.NOTIFICATIONS], set(granted[scopes.PAIN]), now)
+    _plans(session, entries, zones, granted[scopes.PLAN], now)
 
     ordered = sorted(entries.values(), key=lambda e: ((e.display_name or e.email).lower(),
                                                       str(e.athlete_id)))
@@ -138,6 +143,20 @@ def _runs(session: Session, entries: dict[uuid.UUID, RosterEntry], zones: dict[u
                 if finding.spike > load.Spike.OK:
                     entry.risk += SPIKE_RISK[finding.spike]
                     entry.attention.append(f"run_spike_{finding.spike.label}")
+
+
+def _plans(session: Session, entries: dict[uuid.UUID, RosterEntry], zones: dict[uuid.UUID, str],
+           athlete_ids: list[uuid.UUID], now: datetime) -> None:
+    """Done against planned of each athlete's last 14 local days: two queries for the roster."""
+    if not athlete_ids:
+        return
+    today = {athlete_id: local_date(now, zones[athlete_id]) for athlete_id in athlete_ids}
+    first = min(today.values()) - timedelta(days=plan_records.ADHERENCE_DAYS - 1)
+    matched = plan_records.adherence(session, athlete_ids, first, max(today.values()), today)
+    for athlete_id in athlete_ids:
+        since = today[athlete_id] - timedelta(days=plan_records.ADHERENCE_DAYS - 1)
+        days = [d for d in matched[athlete_id].days if since <= d.day <= today[athlete_id]]
+        entries[athlete_id].plan_last_14_days = plan_rules.counts(days)
 
 
 def _shoes(session: Session, entries: dict[uuid.UUID, RosterEntry], athlete_ids: list[uuid.UUID],

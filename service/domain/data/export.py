@@ -42,6 +42,7 @@ from service.models import (
     OAuthClient,
     OAuthGrant,
     PersonalAccessToken,
+    PlannedRun,
     Shoe,
     SyncCounter,
 )
@@ -104,6 +105,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("apps_registered", _t(OAuthClient), lambda a: _t(OAuthClient).c.owner_id == a,
             omit=("secret_hash",)),
     Section("apps_authorised", _t(OAuthGrant), lambda a: _t(OAuthGrant).c.account_id == a),
+    Section("planned_runs", _t(PlannedRun), lambda a: _t(PlannedRun).c.athlete_id == a),
     Section("imports", _t(Import), lambda a: _t(Import).c.athlete_id == a),
     Section("imported_files", _t(ImportedFile), lambda a: _t(ImportedFile).c.athlete_id == a),
     Section("nightly_state", _t(NightlyState), lambda a: _t(NightlyState).c.athlete_id == a),

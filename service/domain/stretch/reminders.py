@@ -3,6 +3,9 @@
 Conventions (C), docs/design.md, "Stretch reminders": remind 10 minutes after a run ends if it
 arrived within 60 minutes of its end and no exercise check-in came after it; a run synced later
 gets one evening nudge before quiet hours, at most one a day; at most one reminder per run.
+A reminder due inside quiet hours waits until they end, except one caused by the athlete's own
+app syncing the run just now (it arrived after the reminder was due, within `FRESH_SYNC`): the
+runner whose 05:50 run synced at 06:05 has the phone in hand now, and at 07:00 has left.
 Nothing while a pain triage tier is active (the latest pain check-in's; severity 7 or more is one
 of its triggers). The routine comes from the athlete's pain locations of the last 14 days.
 """
@@ -30,6 +33,7 @@ ON_TIME = timedelta(minutes=60)
 LOOKBACK = timedelta(hours=25)  # runs that arrived since then are considered
 PAIN_WINDOW = timedelta(days=14)
 EVENING_BEFORE_QUIET = timedelta(minutes=90)
+FRESH_SYNC = timedelta(minutes=5)  # "just synced": the sweep runs every minute, with a margin
 REMINDER_KIND = "stretch_reminder"
 NUDGE_KIND = "stretch_evening"
 
@@ -67,7 +71,8 @@ def sweep(session: Session, now: datetime) -> SweepResult:
         athlete = athletes[run.athlete_id]
         routine = stretch.pick([location for _, _, location in athlete_pains])
         if run.created_at - end <= ON_TIME:
-            drafts.append(_reminder(athlete, run, routine))
+            drafts.append(_reminder(athlete, run, routine, _deliver_after(athlete, run, end,
+                                                                          now)))
         else:
             nudge = _evening_nudge(athlete, routine, now)
             if nudge is not None:
@@ -79,7 +84,7 @@ def sweep(session: Session, now: datetime) -> SweepResult:
 def _recent_runs(session: Session, now: datetime) -> list[Any]:
     c = Checkin.__table__.c
     return session.connection().execute(
-        select(c.id, c.athlete_id, c.occurred_at, c.duration_s, c.created_at)
+        select(c.id, c.athlete_id, c.occurred_at, c.duration_s, c.created_at, c.arrived_via)
         .where(c.kind == "run", c.deleted_at.is_(None), c.created_at >= now - LOOKBACK,
                c.occurred_at <= now,
                c.import_id.is_(None))  # imported history: no "you ran today" for 2019
@@ -111,13 +116,23 @@ def _routine_text(routine: list) -> tuple[str, int]:
     return listed, sum(item.minutes for item in routine)
 
 
-def _reminder(athlete: notifications.Recipient, run: Any, routine: list) -> notifications.Draft:
+def _deliver_after(athlete: notifications.Recipient, run: Any, end: datetime,
+                   now: datetime) -> datetime:
+    """Now when the athlete's own app just synced a run whose reminder was due already (the
+    sync caused it); else after quiet hours, as every message."""
+    caused_by_sync = (run.arrived_via == "app" and run.created_at >= end + DELAY
+                      and now - run.created_at <= FRESH_SYNC)
+    return now if caused_by_sync else athlete.deliver_after
+
+
+def _reminder(athlete: notifications.Recipient, run: Any, routine: list,
+              deliver_after: datetime) -> notifications.Draft:
     listed, minutes = _routine_text(routine)
     body = (f"Nice run. About {minutes} minutes now, while you are warm: {listed}. Hold "
             f"stretches 20 to 30 s, 2 to 4 times; do the strength moves slowly.")
     return notifications.Draft(
         athlete.id, REMINDER_KIND, f"stretch_reminder:{run.id}", "Stretch after your run",
-        body, athlete.deliver_after,
+        body, deliver_after,
         {"rule": "stretch_reminder", "run_id": str(run.id),
          "routine_ids": [item.id for item in routine], "minutes": minutes, "evidence": "E"},
     )
