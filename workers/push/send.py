@@ -69,7 +69,7 @@ def send_due(session: Session, available: Mapping[str, Provider],
             return counts
         for position, item in enumerate(claimed):
             outcome = _send_one(available, item)
-            status = deliveries.record(session, item.delivery_id, outcome, utcnow())
+            status = deliveries.record(session, item, outcome, utcnow())
             if position + 1 < len(claimed):  # in the same commit: the next one starts now
                 deliveries.started(session, claimed[position + 1].delivery_id, utcnow())
             # Recorded before the next send, so a worker killed here sends again at most the one

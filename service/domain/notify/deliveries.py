@@ -42,6 +42,7 @@ class Claimed:
     delivery_id: uuid.UUID
     device: Device
     notification: Notification
+    attempts: int  # counting this one: what `record` decides a retry or the end by
 
 
 def backoff_s(attempts: int, retry_after_s: float | None = None,
@@ -91,26 +92,31 @@ def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = N
         delivery.status, delivery.attempts = SENDING, delivery.attempts + 1
         delivery.next_attempt_at = now  # while sending: when it was claimed
     session.flush()
-    return [Claimed(d.id, found[d.device_id], found[d.notification_id]) for d in rows]
+    return [Claimed(d.id, found[d.device_id], found[d.notification_id], d.attempts)
+            for d in rows]
 
 
-def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> str:
-    """Store what happened; a gone token disables its device. Returns the new status."""
-    delivery = session.get(Delivery, delivery_id)
-    delivery.last_error = outcome.detail or None
+def record(session: Session, item: Claimed, outcome: Outcome, now: datetime) -> str:
+    """Store what happened; a gone token disables its device. Returns the new status.
+
+    One UPDATE from what the claim returned, without reading the row again: a fan-out records
+    each answer in its own commit, and the read was a quarter of its database time.
+    """
+    values: dict[str, object] = {"last_error": outcome.detail or None}
     if outcome.kind == "ok":
-        delivery.status, delivery.sent_at = SENT, now
+        values.update(status=SENT, sent_at=now)
     elif outcome.kind == "gone":
-        delivery.status = GONE
-        device = session.get(Device, delivery.device_id)
-        device.disabled_at, device.disabled_reason = now, outcome.detail[:80] or "gone"
-    elif outcome.kind == "retry" and delivery.attempts < MAX_ATTEMPTS:
-        delivery.status = PENDING
-        delivery.next_attempt_at = now + timedelta(
-            seconds=backoff_s(delivery.attempts, outcome.retry_after_s))
+        values.update(status=GONE)
+        session.execute(update(Device).where(Device.id == item.device.id).values(
+            disabled_at=now, disabled_reason=outcome.detail[:80] or "gone"))
+    elif outcome.kind == "retry" and item.attempts < MAX_ATTEMPTS:
+        values.update(status=PENDING, next_attempt_at=now + timedelta(
+            seconds=backoff_s(item.attempts, outcome.retry_after_s)))
     else:
-        delivery.status = DEAD
-    return delivery.status
+        values.update(status=DEAD)
+    session.execute(update(Delivery).where(Delivery.id == item.delivery_id).values(**values)
+                    .execution_options(synchronize_session=False))
+    return str(values["status"])
 
 
 def started(session: Session, delivery_id: uuid.UUID, now: datetime) -> None:
