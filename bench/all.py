@@ -12,6 +12,7 @@ run is stamped with the date, the machine and the exact command.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -40,13 +41,15 @@ BENCHES: dict[str, list[str]] = {
 def run(name: str) -> str:
     command = ["python", *BENCHES[name]]
     print(f"== {name}: {' '.join(command)}", file=sys.stderr, flush=True)
-    started = time.monotonic()
+    started, load_before = time.monotonic(), os.getloadavg()[0]
     out = subprocess.run([sys.executable, *BENCHES[name]], cwd=ROOT, check=True,
                          capture_output=False, stdout=subprocess.PIPE, text=True).stdout
-    took = time.monotonic() - started
+    took, load_after = time.monotonic() - started, os.getloadavg()[0]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (f"Latest run: {stamp}, {took / 60:.0f} min, by `make bench`. Command: "
-            f"`.venv/bin/python {' '.join(BENCHES[name])}`. Machine: {machine()}.\n\n"
+            f"`.venv/bin/python {' '.join(BENCHES[name])}`. Machine: {machine()}; load average "
+            f"{load_before:.1f} before, {load_after:.1f} after (other work shares the cores: "
+            "read the ratios).\n\n"
             + out.strip() + "\n")
 
 
