@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi clients migrate bench-checkins bench-nightly bench-roster \
-	bench-load bench-wire bench-cluster cluster clean
+.PHONY: install run test lint openapi clients migrate bench bench-checkins bench-nightly \
+	bench-roster bench-load bench-wire bench-cluster cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,15 @@ clients: install  ## the TypeScript and Python clients generated from the spec, 
 migrate: install
 	$(BIN)/backstride db upgrade
 
+# About an hour on two cores: each benchmark runs its ratios three times against a baseline
+# measured in the same run. Scratch PostgreSQL databases at BACKSTRIDE_BENCH_DATABASE_URL.
+bench: install  ## every benchmark; rewrites each one's latest table in bench/RESULTS.md (date, machine, command)
+	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
+	$(BIN)/python bench/all.py
+
 bench-checkins: install  ## check-in write throughput vs same-run baselines (PostgreSQL, wrk)
 	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
-	$(BIN)/python bench/checkins.py --seconds 10 --rounds 2
+	$(BIN)/python bench/checkins.py --seconds 10 --rounds 3
 
 bench-nightly: install  ## the nightly analysis at 10,000 and 100,000 athletes (PostgreSQL)
 	$(BIN)/python bench/nightly.py --sizes 10000 100000

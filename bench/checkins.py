@@ -32,8 +32,8 @@ from bench.harness import (
     WrkResult,
     api_env,
     gunicorn,
-    machine,
     scratch_database,
+    spread,
     sqlalchemy_url,
     wrk,
 )
@@ -139,7 +139,7 @@ def mean(results: list[WrkResult]) -> WrkResult:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--athletes", type=int, default=50,
                         help="requests are spread over this many athletes (1: worst case)")
     options = parser.parse_args()
@@ -167,6 +167,12 @@ def main() -> None:
 
     report(mean(single_api), mean(single_base), mean(batch_api), mean(batch_http),
            statistics.mean(raw), seconds, options.rounds, options.athletes)
+    single = [a.requests_per_s / b.requests_per_s for a, b in zip(single_api, single_base,
+                                                                   strict=True)]
+    p99 = [a.p99_ms / b.p99_ms for a, b in zip(single_api, single_base, strict=True)]
+    batch = [a.requests_per_s * BATCH / r for a, r in zip(batch_api, raw, strict=True)]
+    print(f"\nper round: single PUT ratio {spread(single)}; p99 over the baseline's "
+          f"{spread(p99, 1)} (target within 3x); batch ratio {spread(batch)}")
 
 
 def report(single_api: WrkResult, single_base: WrkResult, batch_api: WrkResult,
@@ -175,7 +181,6 @@ def report(single_api: WrkResult, single_base: WrkResult, batch_api: WrkResult,
     single_ratio = single_api.requests_per_s / single_base.requests_per_s
     batch_rate = batch_api.requests_per_s * BATCH
     batch_ratio = batch_rate / raw
-    print(f"machine: {machine()}")
     print(f"runs: {rounds} interleaved rounds of {seconds} s each; wrk -t1, "
           "8 connections (single), 4 (batch); gunicorn 2 sync workers each side; "
           f"requests spread over {athletes} athletes\n")

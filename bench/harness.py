@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -67,11 +68,16 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
+    """The server's own output (the app's access and request logs) goes to a file, not to the
+    benchmark's stdout, which is its table; the file's path is printed to stderr if it fails."""
     port = free_port()
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in finally)
+        "w", prefix="bench-gunicorn-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--log-level", "warning"],
         env={**os.environ, **env}, cwd=ROOT,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -85,9 +91,15 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
             except OSError:
                 time.sleep(0.2)
         yield base
+    except BaseException:
+        print(f"server log: {log.name}", file=sys.stderr)
+        raise
+    else:
+        os.unlink(log.name)
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,13 @@ def wrk(url: str, lua: str, *, seconds: int, connections: int, threads: int = 1)
 def _ms(text: str) -> float:
     value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """A figure over several runs as its mean and range: `0.41 (0.38 to 0.45, 3 runs)`."""
+    mean = sum(values) / len(values)
+    return (f"{mean:.{digits}f} ({min(values):.{digits}f} to {max(values):.{digits}f}, "
+            f"{len(values)} runs)")
 
 
 def machine() -> str:

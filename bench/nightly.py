@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -26,7 +27,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import machine, scratch_database, sqlalchemy_url
+from bench.harness import scratch_database, spread, sqlalchemy_url
 from service.config import WEEKLY_JUMP_THRESHOLD
 from service.db import make_engine, make_session_factory, migrate
 from service.domain.training import nightly
@@ -103,6 +104,10 @@ def analyse_chunks(url: str, chunks: list[list]) -> tuple[int, nightly.Summary]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, total
 
 
+def _ready(_n: int) -> None:
+    time.sleep(0.5)  # long enough that each process takes one
+
+
 def analyse_all(url: str, workers: int) -> tuple[float, int, int, str]:
     """The whole night on `workers` fresh processes: seconds, peak RSS, athletes, summary."""
     from sqlalchemy import select
@@ -114,6 +119,9 @@ def analyse_all(url: str, workers: int) -> tuple[float, int, int, str]:
     chunks = list(nightly.chunks(ids, CHUNK))
     shares = [chunks[i::workers] for i in range(workers)]
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        # Each fresh process imports the service before the clock starts: on a busy machine the
+        # imports alone took 13 s, which small sizes would otherwise report as analysis.
+        pool.map(_ready, range(workers), chunksize=1)
         started = time.perf_counter()
         results = pool.starmap(analyse_chunks, [(url, share) for share in shares])
         seconds = time.perf_counter() - started
@@ -136,7 +144,9 @@ def measure(dsn: str, workers: int) -> tuple[float, tuple[float, int, int, str]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    sizes = sorted(parser.parse_args().sizes)
+    parser.add_argument("--runs", type=int, default=3, help="one-process nights per size")
+    options = parser.parse_args()
+    sizes = sorted(options.sizes)
     results, parallel, runs = {}, {}, {}
     with scratch_database() as dsn:
         migrate.upgrade(sqlalchemy_url(dsn))
@@ -147,17 +157,20 @@ def main() -> None:
             print(f"seeded {size:,} athletes in {time.perf_counter() - started:.0f} s",
                   file=sys.stderr)
             seeded = size
-            results[size] = measure(dsn, 1)
+            results[size] = [measure(dsn, 1) for _ in range(options.runs)]
             parallel[size] = measure(dsn, 2)
             with psycopg.connect(dsn) as connection:
                 runs[size] = connection.execute("SELECT count(*) FROM checkins").fetchone()[0]
-    print(f"machine: {machine()}\n")
     print("| athletes | runs in all | baseline SQL aggregate s | nightly analysis s | ratio | "
           "peak memory MB | summary |")
     print("|---|---|---|---|---|---|---|")
-    for size, (base, (seconds, peak, _athletes, line)) in results.items():
-        print(f"| {size:,} | {runs[size]:,} | {base:.2f} | {seconds:.1f} | "
-              f"{seconds / base:.1f} | {peak / 2**20:.0f} | {line} |")
+    for size, nights in results.items():
+        bases = [base for base, _ in nights]
+        seconds = [result[0] for _, result in nights]
+        peak = max(result[1] for _, result in nights)
+        print(f"| {size:,} | {runs[size]:,} | {spread(bases)} | {spread(seconds, 1)} | "
+              f"{spread([s / b for s, b in zip(seconds, bases, strict=True)], 1)} | "
+              f"{peak / 2**20:.0f} | {nights[-1][1][3]} |")
     print("\nThe same nights on 2 worker processes (what one worker with --concurrency=2 does):\n")
     print("| athletes | baseline SQL aggregate s | nightly analysis s | ratio | peak MB/process |")
     print("|---|---|---|---|---|")
@@ -165,7 +178,8 @@ def main() -> None:
         print(f"| {size:,} | {base:.2f} | {seconds:.1f} | {seconds / base:.1f} | "
               f"{peak / 2**20:.0f} |")
     if len(sizes) >= 2:
-        small, large = results[sizes[0]][1][0], results[sizes[-1]][1][0]
+        small = statistics.mean(result[0] for _, result in results[sizes[0]])
+        large = statistics.mean(result[0] for _, result in results[sizes[-1]])
         print(f"\n{sizes[-1]:,} run / {sizes[0]:,} run: {large / small:.1f}x "
               f"(athletes {sizes[-1] / sizes[0]:.0f}x)")
 

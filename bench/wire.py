@@ -96,7 +96,7 @@ def main() -> None:
     started = time.monotonic()
     runs = [measure(seed) for seed in range(rounds)]
     print(f"{date.today()}, {platform.machine()}, Python {platform.python_version()}, "
-          f"{rounds} histories, {time.monotonic() - started:.0f} s")
+          f"{rounds} histories, {time.monotonic() - started:.0f} s\n")
     print("| answer | plain bytes | gzip | Brotli | zstd |")
     print("|---|---|---|---|---|")
     for name in runs[0]:

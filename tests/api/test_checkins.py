@@ -334,3 +334,36 @@ def test_a_conditional_delete_of_a_deleted_check_in_answers_the_documented_410(c
     assert_problem(again, 410)
     spec = client.get("/openapi.json").get_json()
     assert "410" in spec["paths"]["/v1/checkins/{checkin_id}"]["delete"]["responses"]
+
+
+def test_a_run_written_looks_up_its_webhook_subscribers_once_for_both_kinds_of_event(app,
+                                                                                     client):
+    """The check-in's event and the shoes' status share one look-up of who listens."""
+    from sqlalchemy import event, select
+
+    from service.models.webhooks import ShoeStatusSeen, WebhookEvent
+
+    runner = sign_up(client)
+    hook = runner.post("/v1/webhooks", json={
+        "url": "https://hooks.example.org/runs",
+        "event_types": ["checkin.created", "shoe.status_changed"]})
+    assert hook.status_code == 201, hook.get_json()
+    shoe = runner.post("/v1/shoes", json={"name": "Daily trainers", "is_default": True})
+    assert shoe.status_code == 201, shoe.get_json()
+    engine = app.extensions["backstride"].engine
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        answer = put(runner, run((datetime.now(UTC) - timedelta(hours=2)).isoformat()))
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert answer.status_code == 201, answer.get_json()
+    lookups = [s for s in statements if s.lstrip().startswith("SELECT")
+               and "FROM webhook_endpoints" in s]
+    assert len(lookups) == 1, lookups
+    with app.extensions["backstride"].session_factory() as session:
+        types = list(session.scalars(select(WebhookEvent.type)))
+        seen = list(session.scalars(select(ShoeStatusSeen.shoe_id)))
+    assert types == ["checkin.created"]
+    assert [str(shoe_id) for shoe_id in seen] == [shoe.get_json()["id"]]

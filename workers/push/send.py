@@ -72,7 +72,7 @@ def send_due(session: Session, available: Mapping[str, Provider],
         for position, item in enumerate(claimed):
             if ours:
                 outcome = _send_one(available, item)
-                status = deliveries.record(session, item.delivery_id, outcome, utcnow())
+                status = deliveries.record(session, item, outcome, utcnow())
                 counts[status] = counts.get(status, 0) + 1
                 if on_recorded is not None:
                     on_recorded(item.device.kind, status)

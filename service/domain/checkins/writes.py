@@ -113,12 +113,17 @@ def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
 def _tell(session: Session, athlete: Account, outcomes: list[Outcome], now: datetime) -> None:
     """The webhook events of the check-ins just written, in their transaction."""
     changed = [o for o in outcomes if o.result in (CREATED, UPDATED)]
+    if not changed:
+        return
+    # One look-up of the athlete's webhook subscribers for both kinds of event: nothing a
+    # check-in write does changes who listens.
+    found = outbox.subscribers(session, [athlete.id], now)
     outbox.emit(session, [events.checkin(
         events.CHECKIN_CREATED if o.result == CREATED else events.CHECKIN_UPDATED,
-        athlete.id, o.id, o.checkin.kind) for o in changed], now)
+        athlete.id, o.id, o.checkin.kind) for o in changed], now, found)
     if any(o.checkin.kind == "run" for o in changed):
         shoe_records.track_statuses(session, [athlete.id], local_date(now, athlete.timezone),
-                                    now)
+                                    now, found)
 
 
 def _triage(session: Session, athlete: Account, outcomes: dict[int, Outcome],

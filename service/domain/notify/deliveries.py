@@ -43,7 +43,9 @@ class Claimed:
     delivery_id: uuid.UUID
     device: Device
     notification: Notification
-    attempt: int = 1  # the claim's attempt number: a later claim of the same row has another
+    # The claim's attempt number, counting this one: what `record` decides a retry or the end by,
+    # and how `started` knows the row is still this claim's (a later claim has another).
+    attempts: int
 
 
 def backoff_s(attempts: int, retry_after_s: float | None = None,
@@ -105,23 +107,27 @@ def claim(session: Session, now: datetime, notification_id: uuid.UUID | None = N
             for d in rows]
 
 
-def record(session: Session, delivery_id: uuid.UUID, outcome: Outcome, now: datetime) -> str:
-    """Store what happened; a gone token disables its device. Returns the new status."""
-    delivery = session.get(Delivery, delivery_id)
-    delivery.last_error = outcome.detail or None
+def record(session: Session, item: Claimed, outcome: Outcome, now: datetime) -> str:
+    """Store what happened; a gone token disables its device. Returns the new status.
+
+    One UPDATE from what the claim returned, without reading the row again: a fan-out records
+    each answer in its own commit, and the read was a quarter of its database time.
+    """
+    values: dict[str, object] = {"last_error": outcome.detail or None}
     if outcome.kind == "ok":
-        delivery.status, delivery.sent_at = SENT, now
+        values.update(status=SENT, sent_at=now)
     elif outcome.kind == "gone":
-        delivery.status = GONE
-        device = session.get(Device, delivery.device_id)
-        device.disabled_at, device.disabled_reason = now, outcome.detail[:80] or "gone"
-    elif outcome.kind == "retry" and delivery.attempts < MAX_ATTEMPTS:
-        delivery.status = PENDING
-        delivery.next_attempt_at = now + timedelta(
-            seconds=backoff_s(delivery.attempts, outcome.retry_after_s))
+        values.update(status=GONE)
+        session.execute(update(Device).where(Device.id == item.device.id).values(
+            disabled_at=now, disabled_reason=outcome.detail[:80] or "gone"))
+    elif outcome.kind == "retry" and item.attempts < MAX_ATTEMPTS:
+        values.update(status=PENDING, next_attempt_at=now + timedelta(
+            seconds=backoff_s(item.attempts, outcome.retry_after_s)))
     else:
-        delivery.status = DEAD
-    return delivery.status
+        values.update(status=DEAD)
+    session.execute(update(Delivery).where(Delivery.id == item.delivery_id).values(**values)
+                    .execution_options(synchronize_session=False))
+    return str(values["status"])
 
 
 def started(session: Session, claimed: Claimed, now: datetime) -> bool:
@@ -136,7 +142,7 @@ def started(session: Session, claimed: Claimed, now: datetime) -> bool:
     """
     return session.execute(
         update(Delivery).where(Delivery.id == claimed.delivery_id, Delivery.status == SENDING,
-                               Delivery.attempts == claimed.attempt)
+                               Delivery.attempts == claimed.attempts)
         .values(next_attempt_at=now)).rowcount == 1
 
 

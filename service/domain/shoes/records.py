@@ -95,15 +95,16 @@ def recent_distance_by_pair(session: Session, athlete_ids: list[uuid.UUID],
 
 
 def track_statuses(session: Session, athlete_ids: list[uuid.UUID], today: date,
-                   now: datetime) -> int:
+                   now: datetime, found: outbox.Subscribers | None = None) -> int:
     """Tell the endpoints listening for shoe.status_changed of each pair whose status moved.
 
     Only for athletes someone listens to (one query for the others): each pair's status is kept
     beside it once someone does, and the first one seen is where changes are counted from.
     Called after every write that can move a status (a run, a pair changed, inspected or
-    retired) and by the nightly job (age alone moves one). Returns how many events.
+    retired) and by the nightly job (age alone moves one). Returns how many events. `found`:
+    these athletes' webhook subscribers, when the caller has just looked them up.
     """
-    listened = outbox.listening(session, athlete_ids, events.SHOE_STATUS_CHANGED, now)
+    listened = outbox.listening(session, athlete_ids, events.SHOE_STATUS_CHANGED, now, found)
     if not listened:
         return 0
     shoes = list(session.scalars(select(Shoe).where(among(session, Shoe.athlete_id, listened))))

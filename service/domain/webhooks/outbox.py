@@ -26,8 +26,11 @@ from service.models.webhooks import PENDING, WebhookDelivery, WebhookEndpoint, W
 DUE = "backstride_webhooks_due"  # session.info key: deliveries were written, hint the sender
 
 
+Subscribers = dict[uuid.UUID, list[tuple[WebhookEndpoint, frozenset[str] | None]]]
+
+
 def subscribers(session: Session, athlete_ids: Collection[uuid.UUID], now: datetime
-                ) -> dict[uuid.UUID, list[tuple[WebhookEndpoint, frozenset[str] | None]]]:
+                ) -> Subscribers:
     """Each athlete's enabled endpoints, with the scopes an app's endpoint holds for them (None
     for the athlete's own endpoints, which get everything of theirs)."""
     found: dict[uuid.UUID, list[tuple[WebhookEndpoint, frozenset[str] | None]]] = \
@@ -53,17 +56,29 @@ def subscribers(session: Session, athlete_ids: Collection[uuid.UUID], now: datet
 
 
 def listening(session: Session, athlete_ids: Collection[uuid.UUID], event_type: str,
-              now: datetime) -> set[uuid.UUID]:
-    """The athletes some endpoint wants `event_type` of (before working out the events)."""
-    return {athlete_id for athlete_id, endpoints in subscribers(session, athlete_ids, now).items()
-            if any(event_type in endpoint.event_types for endpoint, _ in endpoints)}
+              now: datetime, found: Subscribers | None = None) -> set[uuid.UUID]:
+    """The athletes some endpoint wants `event_type` of (before working out the events).
+
+    `found`: what `subscribers` answered for these athletes in this transaction already (a
+    check-in write tells of the check-in and of its shoes' status: one look-up for both).
+    """
+    if found is None:
+        found = subscribers(session, athlete_ids, now)
+    return {athlete_id for athlete_id, endpoints in found.items()
+            if athlete_id in athlete_ids
+            and any(event_type in endpoint.event_types for endpoint, _ in endpoints)}
 
 
-def emit(session: Session, new_events: Sequence[events.NewEvent], now: datetime) -> int:
-    """Write the events some endpoint wants, with their deliveries; returns how many events."""
+def emit(session: Session, new_events: Sequence[events.NewEvent], now: datetime,
+         found: Subscribers | None = None) -> int:
+    """Write the events some endpoint wants, with their deliveries; returns how many events.
+
+    `found` as for `listening`: the subscribers of these events' athletes, already looked up.
+    """
     if not new_events:
         return 0
-    wanted = subscribers(session, {event.athlete_id for event in new_events}, now)
+    wanted = found if found is not None else subscribers(
+        session, {event.athlete_id for event in new_events}, now)
     event_rows, delivery_rows = [], []
     for event in new_events:
         targets = [endpoint for endpoint, held in wanted.get(event.athlete_id, ())
