@@ -6,14 +6,16 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import compression, limits, observe, unions
+from service.api import compression, limits, oauth, observe, unions
+from service.api.apps.routes import authorised_blp as authorised_apps_blp
+from service.api.apps.routes import developer_blp
 from service.api.auth.routes import blp as auth_blp
 from service.api.checkins.routes import blp as checkins_blp
 from service.api.coach.routes import blp as coach_blp
 from service.api.consent.routes import blp as consent_blp
 from service.api.context import EXTENSION_KEY, AppState, close_db
 from service.api.devices.routes import blp as devices_blp
-from service.api.extension import BEARER, Api
+from service.api.extension import BEARER, OAUTH2, Api
 from service.api.health.routes import blp as health_blp
 from service.api.hints import Hints
 from service.api.imports.routes import blp as imports_blp
@@ -27,13 +29,14 @@ from service.api.webhooks import spec as webhooks_spec
 from service.api.webhooks.routes import blp as webhooks_blp
 from service.config import Settings
 from service.db import make_engine, make_session_factory
+from service.domain.accounts import scopes
 from service.domain.accounts.passwords import make_hasher
 from service.domain.accounts.tokens import TokenPolicy
 
 API_VERSION = "1.0.0"
 BLUEPRINTS = (auth_blp, me_blp, consent_blp, shoes_blp, checkins_blp, imports_blp, load_blp,
               insights_blp, notifications_blp, routines_blp, devices_blp, coach_blp,
-              webhooks_blp, health_blp)
+              developer_blp, authorised_apps_blp, webhooks_blp, health_blp)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -94,9 +97,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         BEARER, {"type": "http", "scheme": "bearer",
                  "description": "An access token from /v1/auth/token or a personal access token."}
     )
+    # What generated clients need to send athletes through the consent page (docs/decisions.md,
+    # "Apps (OAuth 2)"); the server's own description is /.well-known/oauth-authorization-server.
+    api.spec.components.security_scheme(OAUTH2, {
+        "type": "oauth2",
+        "description": "An app acting for an athlete who consented: authorization code with "
+                       "PKCE (S256 only), refresh tokens that rotate. Register the app at "
+                       "/v1/developer/apps.",
+        "flows": {"authorizationCode": {
+            "authorizationUrl": "/oauth/authorize", "tokenUrl": "/oauth/token",
+            "refreshUrl": "/oauth/token", "scopes": dict(scopes.DESCRIPTIONS)}},
+    })
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     webhooks_spec.document(api)  # the events we send, as the spec's `webhooks`
+    oauth.init_app(app)  # after the limiter: the token endpoints get per-app limits
     return app
 
 

@@ -33,9 +33,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.api import conditional, context, idempotency, limits, observe, problems
 from service.api.security import authenticate
+from service.domain.accounts.scopes import SESSION_ONLY
 from service.domain.errors import DomainError
 
 BEARER = "bearerAuth"
+OAUTH2 = "oauth2"  # an app's token (service.api.oauth), holding the scopes the athlete granted
 # Header components, named as flask-smorest names its ETAG: `X-Request-ID` is X_REQUEST_ID.
 HEADER_DOCS: dict[str, dict[str, Any]] = {
     observe.REQUEST_ID_HEADER: observe.REQUEST_ID_DOC,
@@ -187,8 +189,12 @@ class Blueprint(flask_smorest.Blueprint):
                 authenticate(scope)
                 return view(*args, **kwargs)
 
-            # OpenAPI 3.0 lets only OAuth2 schemes list scopes; name it in an extension instead.
-            wrapper = self.doc(security=[{BEARER: []}], **{"x-required-scope": scope})(wrapper)
+            # Only OAuth2 schemes list scopes, so the bearer scheme's is named in an extension
+            # too; an app's token (OAuth2) is the alternative wherever a scope is enough.
+            security: list[dict[str, list[str]]] = [{BEARER: []}]
+            if scope != SESSION_ONLY:
+                security.append({OAUTH2: [scope]})
+            wrapper = self.doc(security=security, **{"x-required-scope": scope})(wrapper)
             wrapper = self.alt_response(401, response="UNAUTHORIZED")(wrapper)
             return self.alt_response(403, response="FORBIDDEN")(wrapper)
 

@@ -34,6 +34,7 @@ from flask import Flask, Response, g, request
 from flask_limiter import ApplicationLimit, Limit, Limiter, RateLimitExceeded
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from service.api import problems
@@ -46,6 +47,8 @@ EXEMPT_BLUEPRINTS = frozenset({"health", "api-docs", "docs_assets"})
 # The attributes `Blueprint.strict_limit()` and `failed_sign_ins_per_email()` set on a view.
 STRICT = "backstride_strict_limit"
 FAILED_SIGN_INS_PER_EMAIL = "backstride_failed_sign_ins_per_email"
+# Set in g by a view whose failed sign-in is not a 401 (the consent page's form).
+SIGN_IN_FAILED = "backstride_sign_in_failed"
 KEY_PREFIX = "backstride"
 # A Redis that hangs must not hang every request: give up quickly and count in memory instead.
 STORAGE_TIMEOUT_S = 0.5
@@ -149,9 +152,11 @@ def _email_tried() -> str | None:
     if "ratelimit_email" not in g:
         try:
             body = request.get_json(silent=True)
+            if body is None and request.mimetype == "application/x-www-form-urlencoded":
+                body = request.form  # the consent page's sign-in form (service.api.oauth)
         except HTTPException:  # e.g. a body over MAX_CONTENT_LENGTH: the view answers 413
             body = None
-        email = body.get("email") if isinstance(body, dict) else None
+        email = body.get("email") if isinstance(body, dict | MultiDict) else None
         g.ratelimit_email = email.strip().lower() if isinstance(email, str) and email else None
     return g.ratelimit_email
 
@@ -175,7 +180,8 @@ def _not_signing_in() -> bool:
 
 
 def _sign_in_failed(response: Response) -> bool:
-    return response.status_code == 401
+    # A 401 from the API; the consent page answers its form again with a 400 and says so in g.
+    return response.status_code == 401 or bool(g.get(SIGN_IN_FAILED))
 
 
 def _exempt() -> bool:

@@ -1,6 +1,7 @@
 """ORM models. They never commit: whoever started the unit of work owns the transaction."""
 
 from service.models.account import Account
+from service.models.apps import OAuthClient, OAuthCode, OAuthGrant, OAuthToken
 from service.models.auth import AuthSession, PersonalAccessToken, RefreshToken
 from service.models.base import Base
 from service.models.checkin import Checkin
@@ -30,6 +31,10 @@ __all__ = [
     "NightlyLog",
     "NightlyState",
     "Notification",
+    "OAuthClient",
+    "OAuthCode",
+    "OAuthGrant",
+    "OAuthToken",
     "PersonalAccessToken",
     "RefreshToken",
     "Shoe",

@@ -1,7 +1,8 @@
 """Coaching: invites a coach hands out, the links athletes accept, and the log of coach reads.
 
 Consent lives in the link: the athlete chooses its scopes, can change them, and either side can
-revoke it. The access log is append-only and holds who read what and when, never the values read.
+revoke it. The access log is append-only and holds who read what and when (a coach, or an app
+the athlete authorised), never the values read.
 """
 
 from __future__ import annotations
@@ -56,5 +57,8 @@ class AccessLogEntry(Base):
     athlete_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     coach_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"))
+    # Set when an app (an OAuth 2 client acting for the athlete) made the read; coach_id is null.
+    app_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="SET NULL"))
     resource: Mapped[str] = mapped_column(String(24))  # roster, checkins, load, shoes, ...
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -68,16 +68,18 @@ def test_what_belongs_to_others_stays_without_the_athletes_name(app, client, dat
     assert life.kim.get("/v1/coach/athletes").get_json()["items"] == [], "Kim's link is gone"
     assert life.ana.get("/v1/me/coaches").get_json()["items"] == [], "so is Ana's coach"
     ana_log = life.ana.get("/v1/me/access-log").get_json()["items"]
-    assert len(ana_log) == 1, "Ana keeps the record that her data was read"
+    assert len(ana_log) == 2, "Ana keeps the record that her data was read, by Sam and his app"
+    assert [(e["coach_id"], e["app_id"], e["app_name"]) for e in ana_log] == [(None,) * 3] * 2
+    assert life.ana.get("/v1/me/apps").get_json()["items"] == [], "Sam's app is gone"
     engine = make_engine(database.url)
     with engine.connect() as connection:
-        (coach_id,) = connection.execute(select(AccessLogEntry.coach_id).where(
-            AccessLogEntry.athlete_id == uuid.UUID(life.ana.profile["id"]))).one()
+        readers = connection.execute(select(AccessLogEntry.coach_id, AccessLogEntry.app_id).where(
+            AccessLogEntry.athlete_id == uuid.UUID(life.ana.profile["id"]))).all()
         kim_invites = connection.execute(select(CoachInvite.used_by).where(
             CoachInvite.coach_id == uuid.UUID(life.kim.profile["id"]))).all()
         others = connection.execute(select(Account.email)).scalars().all()
     engine.dispose()
-    assert coach_id is None, "…by a coach who no longer exists"
+    assert readers == [(None, None)] * 2, "…by a coach and an app that no longer exist"
     assert kim_invites == [(None,)], "Kim's used invite stays used, by nobody"
     assert sorted(others) == sorted([life.kim.email, life.ana.email])
 

@@ -49,12 +49,17 @@ def test_the_json_export_holds_every_section_of_a_full_life_and_no_secret(app, c
     assert {row["athlete_id"] for row in sections["coach_links"]} == {
         life.sam_id, life.ana.profile["id"]}, "coached and coaching"
     assert {row["coach_id"] for row in sections["access_log"]} == {
-        life.kim.profile["id"], life.sam_id}
+        life.kim.profile["id"], life.sam_id, None}, "None: his own app's read"
+    assert {row["app_id"] for row in sections["access_log"]} - {None} == {
+        row["id"] for row in sections["apps_registered"]}
+    assert {row["client_id"] for row in sections["apps_authorised"]} == {
+        row["id"] for row in sections["apps_registered"]}
     (device,) = sections["devices"]
     assert device["hint"] and "address" not in device and device["label"] == "Sam's phone"
     for secret in (PUSH_TOKEN, life.personal_token, life.sam.refresh_token, "argon2"):
         assert secret not in text, f"a secret leaked into the export: {secret[:12]}…"
     assert "token_hash" not in text and "code_hash" not in text
+    assert "secret_hash" not in text and "access_hash" not in text and "bst_cs_" not in text
 
 
 def test_the_csv_export_is_a_zip_of_one_file_per_section_agreeing_with_the_json(app, client):

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 
 from service.api import create_app
 from service.cli.main import render_openapi
+from service.domain.accounts import scopes
 from tests.conftest import make_settings
 from tests.support.runners import assert_problem, run, sign_up
 
@@ -166,9 +167,23 @@ def test_public_operations_say_so_and_the_others_name_the_bearer_scheme(client):
         if name in PUBLIC:
             assert operation["security"] == [], f"{name} is public"
             assert "x-required-scope" not in operation, name
+        elif operation.get("x-required-scope") == "session":
+            assert operation["security"] == [{"bearerAuth": []}], f"{name}: no app reaches it"
         else:
-            assert operation["security"] == [{"bearerAuth": []}], name
-            assert operation.get("x-required-scope"), name
+            scope = operation.get("x-required-scope")
+            assert scope, name
+            assert operation["security"] == [{"bearerAuth": []}, {"oauth2": [scope]}], name
+
+
+def test_the_oauth2_scheme_names_the_flow_its_urls_and_every_scope(client):
+    """What a generated client needs to send an athlete through the consent page."""
+    scheme = client.get("/openapi.json").get_json()["components"]["securitySchemes"]["oauth2"]
+    flow = scheme["flows"]["authorizationCode"]
+    assert scheme["type"] == "oauth2" and list(scheme["flows"]) == ["authorizationCode"]
+    assert flow["authorizationUrl"] == "/oauth/authorize"
+    assert flow["tokenUrl"] == flow["refreshUrl"] == "/oauth/token"
+    assert flow["scopes"] == scopes.DESCRIPTIONS
+    assert client.get(flow["authorizationUrl"]).status_code == 400, "there, and refusing nonsense"
 
 
 def test_every_answer_of_every_operation_declares_x_request_id(client):

@@ -116,6 +116,8 @@ STRICT = {
     ("POST", "/v1/me/tokens"): lambda r: r.post(
         "/v1/me/tokens", json={"name": "script", "scopes": ["profile:read"]}),
     ("DELETE", "/v1/me"): lambda r: r.delete("/v1/me", json={"password": "wrong-password-123"}),
+    ("POST", "/v1/developer/apps"): lambda r: r.post("/v1/developer/apps", json={
+        "name": "Trail Log", "redirect_uris": ["http://127.0.0.1/callback"]}),
 }
 
 
@@ -287,3 +289,45 @@ def test_the_429_is_in_the_spec_for_limited_operations_only(client):
     headers = spec["components"]["responses"]["TOO_MANY_REQUESTS"]["headers"]
     assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
         headers)
+
+
+def _token_request(client, client_id):
+    return client.post("/oauth/token", data={"grant_type": "authorization_code",
+                                             "client_id": client_id, "code": "not-a-code"})
+
+
+def test_token_requests_are_counted_per_app_whatever_the_address(limited_app):
+    """An app's token endpoint budget is its own: spreading requests over addresses does not
+    buy more, and another app is not held up. The 429 is an RFC 6749 error body."""
+    app = limited_app(default="50 per minute", auth="3 per minute")
+    answers = [_token_request(client_of(app), "bst_app_busy") for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [400, 400, 400, 429], [
+        (a.status_code, a.get_json()) for a in answers]
+    assert answers[3].mimetype == "application/json"
+    assert answers[3].get_json()["error"] == "slow_down"
+    assert int(answers[3].headers["Retry-After"]) > 0
+    assert answers[3].headers["Cache-Control"] == "no-store"
+    assert _token_request(client_of(app), "bst_app_other").status_code == 400
+
+
+def test_the_consent_pages_sign_in_is_held_to_the_failed_sign_in_limit_per_email(limited_app):
+    """Guessing a password through the consent page's form counts like a failed API sign-in."""
+    from tests.support.oauth_apps import register_app
+
+    app = limited_app(default="50 per minute", auth="2 per minute")
+    victim = sign_up(client_of(app))
+    oauth_app = register_app(sign_up(client_of(app)))
+    url = ("/oauth/authorize?response_type=code&client_id=" + oauth_app.client_id
+           + "&redirect_uri=http://127.0.0.1:5000/callback&scope=profile:read"
+           + "&code_challenge=" + "a" * 43 + "&code_challenge_method=S256")
+    statuses = []
+    for _ in range(3):
+        browser = client_of(app)
+        page = browser.get(url).get_data(as_text=True)
+        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+        answer = browser.post(url, data={"csrf_token": csrf, "action": "sign_in",
+                                         "email": victim.email, "password": "wrong-password-123"})
+        statuses.append((answer.status_code, answer.mimetype))
+    assert [status for status, _ in statuses] == [400, 400, 429]
+    assert statuses[2][1] == "text/html", "a page for a person, not a problem document"

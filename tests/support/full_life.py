@@ -3,8 +3,8 @@
 Sam registers (with an Idempotency-Key, so an anonymous record holds the answer with their
 email), buys shoes, runs, reports pain with a red flag (a notification and its push delivery),
 registers a phone, makes a personal token, imports a watch file, is coached by Kim and coaches
-Ana (so both sides of links, invites and access logs name Sam), registers a webhook
-endpoint, and has a night analysed.
+Ana (so both sides of links, invites and access logs name Sam), registers an app that he and Ana
+authorise and that reads both (OAuth 2), registers a webhook endpoint, and has a night analysed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from service.domain.notify import deliveries
 from service.domain.training import nightly
 from service.models import Import
 from tests.support.activity_writers import Session, fit
+from tests.support.oauth_apps import authorised, bearer, register_app
 from tests.support.runners import PASSWORD, Runner, pain, run, sign_up
 
 PUSH_TOKEN = "ExponentPushToken[sams-secret-phone-token]"
@@ -79,6 +80,11 @@ def live(app, client) -> Life:
     code = sam.post("/v1/coach/invites").get_json()["code"]
     assert ana.post("/v1/me/coaches", json={"code": code, "scopes": ["runs"]}).status_code == 201
     assert sam.get(f"/v1/coach/athletes/{ana.profile['id']}/checkins").status_code == 200
+
+    sams_app = register_app(sam, confidential=True, name="Sam's training diary")
+    for athlete in (sam, ana):
+        app_token = authorised(client, sams_app, athlete)["access_token"]
+        assert client.get("/v1/checkins", headers=bearer(app_token)).status_code == 200
 
     state = app.extensions["backstride"]
     with state.session_factory() as session:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from service.api import create_app
-from service.domain.webhooks import access, events, rules
+from service.domain.webhooks import events, rules
 from service.domain.webhooks.endpoints import url_problem
 from service.domain.webhooks.secrets import Sealer
 from service.models import Notification
@@ -24,6 +24,7 @@ from service.models.webhooks import (
     WebhookEvent,
 )
 from tests.conftest import SECRET, make_settings
+from tests.support.oauth_apps import authorised, register_app
 from tests.support.runners import assert_problem, pain, run, sign_up
 from tests.support.webhook_receiver import Receiver
 from workers.push.guard import guarded_client
@@ -339,52 +340,35 @@ def test_loopback_only_with_the_setting_and_redirects_never_followed(receiver):
     assert receiver.requests == 1
 
 
-# --- Apps: the scope check, pointed at a stand-in for the grants ---------------------------
+# --- Apps: an endpoint of an app gets an athlete's events while their grant covers them -----
 
-@pytest.fixture
-def grants():
-    """What athletes granted which app, as `access.app_scopes` would read it from OAuth grants."""
-    held: dict[uuid.UUID, dict[uuid.UUID, frozenset[str]]] = {}
-    owners: dict[uuid.UUID, uuid.UUID] = {}
-
-    def lookup(_session, athlete_ids, _now):
-        return {a: apps for a, apps in held.items() if a in set(athlete_ids)}
-
-    def check_owner(_session, owner, app_id):
-        if owners.get(app_id) != owner.id:
-            from service.domain.errors import NotFound
-            raise NotFound("No such app.", field="app_id")
-
-    access.use(lookup, check_owner)
-    yield held, owners
-    access.use(access._no_grants, access._no_apps)
+def app_endpoint(owner, app_id, receiver, path="/app", types=("checkin.created",)) -> dict:
+    response = owner.post("/v1/webhooks", json={"url": receiver.origin + path, "app_id": app_id,
+                                                "event_types": list(types)})
+    assert response.status_code == 201, response.get_json()
+    endpoint = response.get_json()
+    assert endpoint["app_id"] == app_id
+    receiver.expect(path, endpoint["secret"])
+    return endpoint
 
 
 def test_an_app_gets_an_athletes_events_only_while_its_grant_covers_them(
-        app, client, receiver, sender, grants):
-    held, owners = grants
-    developer, sam = sign_up(client), sign_up(client)
-    app_id = uuid.uuid4()
-    owners[app_id] = uuid.UUID(developer.profile["id"])
-    with app.app_context(), app.extensions["backstride"].session_factory() as session:
-        from service.domain.webhooks import endpoints
-        from service.models import Account
-        owner = session.get(Account, uuid.UUID(developer.profile["id"]))
-        issued = endpoints.create(session, Sealer(SECRET), owner, url=receiver.origin + "/app",
-                                  event_types=["checkin.created"], app_id=app_id,
-                                  now=datetime.now(UTC), allow_loopback=True)
-        session.commit()
-        receiver.expect("/app", issued.secret)
-    sam_id = uuid.UUID(sam.profile["id"])
-    held[sam_id] = {app_id: frozenset({"checkins:read"})}
+        app, client, receiver, sender):
+    developer, sam, ana = sign_up(client), sign_up(client), sign_up(client)
+    trail_log = register_app(developer)
+    app_endpoint(developer, trail_log.id, receiver, types=("checkin.created",))
+    # Sam lets it read his check-ins but unticks pain; Ana never authorises it.
+    authorised(client, trail_log, sam, scope="checkins:read pain:read", grant=["checkins:read"])
 
     sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run(RECENT))
     sam.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(RECENT, severity=3))
+    ana.put(f"/v1/checkins/{uuid.uuid4()}", json=run(RECENT))
     send(app, sender)
-    assert [item["data"]["kind"] for item in receiver.received] == ["run"], "no pain scope"
+    assert [(item["data"]["kind"], item["data"]["athlete_id"]) for item in receiver.received] \
+        == [("run", sam.profile["id"])], "no pain without pain:read, nothing of Ana's"
 
     sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run(RECENT, distance_m=3000))
-    del held[sam_id]  # the athlete revokes the app before it is sent
+    assert sam.delete(f"/v1/me/apps/{trail_log.id}").status_code == 204  # before it is sent
     send(app, sender)
     assert len(receiver.received) == 1
     statuses = sorted(row[0] for row in query(app, select(WebhookDelivery.status)))
@@ -392,3 +376,30 @@ def test_an_app_gets_an_athletes_events_only_while_its_grant_covers_them(
     sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run(RECENT, distance_m=2000))
     assert query(app, select(func.count()).select_from(WebhookEvent)) == [(2,)], \
         "no more events for that athlete"
+
+
+def test_pain_events_need_pain_read_and_an_app_deleted_stops_its_deliveries(
+        app, client, receiver, sender):
+    developer, sam = sign_up(client), sign_up(client)
+    trail_log = register_app(developer)
+    app_endpoint(developer, trail_log.id, receiver, types=("checkin.created",))
+    authorised(client, trail_log, sam, scope="checkins:read pain:read")
+
+    sam.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(RECENT, severity=3))
+    send(app, sender)
+    assert [item["data"]["kind"] for item in receiver.received] == ["pain"]
+
+    sam.put(f"/v1/checkins/{uuid.uuid4()}", json=run(RECENT))
+    assert developer.delete(f"/v1/developer/apps/{trail_log.id}").status_code == 204
+    send(app, sender)
+    assert len(receiver.received) == 1, "an app its owner deleted is sent nothing more"
+
+
+def test_only_an_apps_owner_subscribes_for_it(client, receiver):
+    developer, other = sign_up(client), sign_up(client)
+    trail_log = register_app(developer)
+    refused = other.post("/v1/webhooks", json={"url": receiver.origin + "/x",
+                                               "app_id": trail_log.id,
+                                               "event_types": ["checkin.created"]})
+    assert_problem(refused, 404, "app_id")
+    assert other.get("/v1/webhooks").get_json()["items"] == []

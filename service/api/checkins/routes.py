@@ -15,11 +15,11 @@ from service.api.context import after_commit, commit, db, now, state
 from service.api.extension import Blueprint
 from service.api.pagination import paginate
 from service.api.problems import domain_problem_body, problem_body
-from service.api.security import current_account
+from service.api.security import current_account, current_principal
 from service.domain.accounts import scopes
 from service.domain.checkins import reads as checkin_reads
 from service.domain.checkins import writes as checkin_writes
-from service.domain.errors import Invalid
+from service.domain.errors import Forbidden, Gone, Invalid, NotFound
 from service.domain.pain import tiers as pain
 from service.models import Checkin
 
@@ -42,6 +42,34 @@ def tagged(checkin: Checkin, status: int = 200):
     return checkin, status, etag_header(checkin.version)
 
 
+PAIN = "pain"
+NO_PAIN_SCOPE = "This token does not grant 'pain:read', which pain check-ins need."
+
+
+def _hidden_kinds() -> tuple[str, ...]:
+    """Pain check-ins are behind `pain:read` for any token (scopes.SENSITIVE)."""
+    return () if current_principal().sees_pain else (PAIN,)
+
+
+def _hidden_pain(athlete, checkin_id: uuid.UUID) -> bool:
+    """Whether this is a live pain check-in that the caller may not see."""
+    if not _hidden_kinds():
+        return False
+    try:
+        return checkin_writes.get_owned(db(), athlete, checkin_id).kind in _hidden_kinds()
+    except (NotFound, Gone):
+        return False
+
+
+def _owned_visible(athlete, checkin_id: uuid.UUID) -> Checkin:
+    """One of the athlete's check-ins, or the same 404 as a missing one if it is pain the caller
+    may not see."""
+    checkin = checkin_writes.get_owned(db(), athlete, checkin_id)
+    if checkin.kind in _hidden_kinds():
+        raise NotFound("No such check-in.")
+    return checkin
+
+
 @blp.route("")
 class Checkins(MethodView):
     @blp.operation("listCheckins")
@@ -55,14 +83,17 @@ class Checkins(MethodView):
         Without `since`: your history, newest first, filtered by `kind`, `from` and `to`. With
         `since`: every change after that cursor in order, deleted ones as tombstones.
         """
-        athlete = current_account()
+        athlete, hidden = current_account(), _hidden_kinds()
+        if args.get("kind") in hidden:
+            raise NotFound("No such check-ins.")
         if "since" in args:
             changes = checkin_reads.changes_since(db(), athlete, int(args["since"]),
-                                                  args["limit"], args.get("kind"))
+                                                  args["limit"], args.get("kind"), hidden)
             return {"items": changes.items, "next_cursor": str(changes.next_since),
                     "has_more": changes.has_more}
         statement = checkin_reads.history(athlete, kind=args.get("kind"),
-                                          start=args.get("start"), end=args.get("end"))
+                                          start=args.get("start"), end=args.get("end"),
+                                          hide_kinds=hidden)
         page = paginate(db(), statement, order=(Checkin.occurred_at, Checkin.id),
                         cursor=args["cursor"], limit=args["limit"])
         return {"items": page.items, "next_cursor": page.next_cursor,
@@ -83,7 +114,7 @@ class CheckinById(MethodView):
 
         One of yours as last recorded, with its ETag; a deleted one answers 410.
         """
-        return tagged(checkin_writes.get_owned(db(), current_account(), checkin_id))
+        return tagged(_owned_visible(current_account(), checkin_id))
 
     @blp.operation("uploadCheckin")
     @blp.auth_required(scopes.CHECKINS_WRITE)
@@ -102,8 +133,10 @@ class CheckinById(MethodView):
         if item.setdefault("id", checkin_id) != checkin_id:
             raise Invalid("The id in the body differs from the one in the path.", field="id")
         athlete = current_account()
+        if item.get("kind") in _hidden_kinds():
+            raise Forbidden(NO_PAIN_SCOPE)
         if if_match_sent():  # then only over what was read: never a creation
-            current = existing(partial(checkin_writes.get_owned, db(), athlete, checkin_id))
+            current = existing(partial(_owned_visible, athlete, checkin_id))
             check_if_match(etag_of(current.version))
         (outcome,) = checkin_writes.upsert(db(), athlete, [item], now())
         if outcome.error:
@@ -126,8 +159,10 @@ class CheckinById(MethodView):
         harmless (204), unless If-Match asks about the deleted version (410).
         """
         athlete = current_account()
+        if _hidden_pain(athlete, checkin_id):
+            raise NotFound("No such check-in.")
         if if_match_sent():  # a missing one is 404 either way (RFC 9110 §13.2.1)
-            check_if_match(etag_of(checkin_writes.get_owned(db(), athlete, checkin_id).version))
+            check_if_match(etag_of(_owned_visible(athlete, checkin_id).version))
         checkin_writes.delete(db(), athlete, checkin_id, now())
         commit()
 
@@ -147,11 +182,18 @@ class CheckinBatch(MethodView):
         """
         results: list[dict[str, Any] | None] = [None] * len(body["items"])
         valid: list[tuple[int, dict[str, Any]]] = []
+        hidden = _hidden_kinds()
         for index, raw in enumerate(body["items"]):
             try:
-                valid.append((index, _batch_item.load(raw)))
+                item = _batch_item.load(raw)
             except ValidationError as error:
                 results[index] = _refused(index, raw, 422, _messages(error))
+                continue
+            if item.get("kind") in hidden:
+                results[index] = _result(index, checkin_writes.Outcome(
+                    item["id"], error=Forbidden(NO_PAIN_SCOPE)))
+                continue
+            valid.append((index, item))
         outcomes = checkin_writes.upsert(db(), current_account(), [i for _, i in valid], now())
         for (index, _), outcome in zip(valid, outcomes, strict=True):
             results[index] = _result(index, outcome)

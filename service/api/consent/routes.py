@@ -10,7 +10,7 @@ from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import PageArgsSchema, page_schema, paginate
 from service.api.security import current_account
-from service.domain.accounts import scopes
+from service.domain.accounts import apps, scopes
 from service.domain.coaching import links as coaching
 from service.models import AccessLogEntry
 
@@ -104,14 +104,17 @@ class AccessLog(MethodView):
     def get(self, args):
         """See who read your data, what and when
 
-        Every read by a coach, newest first. The values they saw are not repeated here.
+        Every read by a coach or by an app you authorised, newest first. The values they saw
+        are not repeated here.
         """
         page = paginate(db(), coaching.access_log(current_account()),
                         order=(AccessLogEntry.at, AccessLogEntry.id), cursor=args["cursor"],
                         limit=args["limit"])
         coaches = coaching.accounts_by_id(db(), {e.coach_id for e in page.items if e.coach_id})
+        names = apps.app_names(db(), {e.app_id for e in page.items if e.app_id})
         return {"items": [{"id": e.id, "coach_id": e.coach_id, "resource": e.resource,
-                           "at": e.at, "coach_name": _name(coaches.get(e.coach_id))}
+                           "at": e.at, "coach_name": _name(coaches.get(e.coach_id)),
+                           "app_id": e.app_id, "app_name": names.get(e.app_id)}
                           for e in page.items],
                 "next_cursor": page.next_cursor}
 

@@ -36,9 +36,17 @@ class CoachListSchema(Schema):
 
 class AccessLogEntrySchema(Schema):
     id = fields.UUID(required=True)
-    coach_id = fields.UUID(allow_none=True, required=True)
+    coach_id = fields.UUID(allow_none=True, required=True, metadata={
+        "description": "The coach who read; null for an app's read, or a deleted account."})
     coach_name = fields.String(allow_none=True, required=True, metadata={
         "description": "Display name or email; null if that account was deleted."})
+    app_id = fields.UUID(allow_none=True, required=True, metadata={
+        "description": "The app you authorised that read (GET /v1/me/apps); null for a coach."})
+    app_name = fields.String(allow_none=True, required=True, metadata={
+        "description": "The app's name; null for a coach, or an app deleted with its owner."})
     resource = fields.String(required=True, metadata={
-        "enum": ["roster", "checkins", "load", "shoes", "notifications"]})
+        "description": "What was read: a coach reads the roster and what you granted; an app "
+                       "any of your resources its scopes reach.",
+        "enum": ["roster", "checkins", "load", "shoes", "notifications", "profile",
+                 "insights", "routines", "imports", "coaches", "access-log", "coaching"]})
     at = UTCInstant(required=True)

@@ -21,7 +21,7 @@ blp = Blueprint("insights", __name__, url_prefix="/v1/me/insights",
 class Insights(MethodView):
     @blp.operation("getInsights")
     @blp.read_only()
-    @blp.auth_required(scopes.CHECKINS_READ)
+    @blp.auth_required(scopes.PAIN_READ)  # the report is about pain (scopes.SENSITIVE)
     @blp.response(200, InsightsSchema)
     def get(self):
         """Compare your pain with your running

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from service.api.context import db, now, state
 from service.api.extension import Blueprint
-from service.api.security import current_account
+from service.api.security import current_account, current_principal
 from service.domain.accounts import scopes
 from service.domain.calendar import local_date
 from service.domain.training import report as load_report
@@ -32,4 +32,5 @@ class Load(MethodView):
         athlete = current_account()
         today = local_date(now(), athlete.timezone)
         return load_report.report(db(), athlete, args.get("as_of", today), today,
-                                  state().settings.weekly_jump_threshold)
+                                  state().settings.weekly_jump_threshold,
+                                  with_pain=current_principal().sees_pain)

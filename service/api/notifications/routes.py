@@ -9,12 +9,20 @@ from flask.views import MethodView
 from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.pagination import page_schema, paginate
-from service.api.security import current_account
+from service.api.security import current_account, current_principal
 from service.domain.accounts import scopes
+from service.domain.errors import NotFound
 from service.domain.notify import notifications
+from service.domain.pain import tiers as pain
 from service.models import Notification
 
 from .schemas import InboxArgsSchema, NotificationSchema
+
+
+def _hidden_kinds() -> tuple[str, ...]:
+    """Pain warnings are behind `pain:read` for any token (scopes.SENSITIVE)."""
+    return () if current_principal().sees_pain else (pain.NOTIFICATION_PREFIX,)
+
 
 blp = Blueprint("notifications", __name__, url_prefix="/v1/notifications",
                 description="Your inbox: every warning and reminder.")
@@ -32,7 +40,8 @@ class Inbox(MethodView):
 
         Newest first, once their delivery time (after your quiet hours) has come.
         """
-        statement = notifications.inbox(current_account(), now(), unread=args.get("unread"))
+        statement = notifications.inbox(current_account(), now(), unread=args.get("unread"),
+                                        hide_kinds=_hidden_kinds())
         return paginate(db(), statement, order=(Notification.created_at, Notification.id),
                         cursor=args["cursor"], limit=args["limit"])
 
@@ -49,5 +58,7 @@ class NotificationRead(MethodView):
         Marking it again keeps the first time.
         """
         notification = notifications.mark_read(db(), current_account(), notification_id, now())
+        if notification.kind.startswith(_hidden_kinds()):
+            raise NotFound("No such notification.")  # not committed: nothing was marked
         commit()
         return notification

@@ -97,7 +97,8 @@ class Endpoints(MethodView):
         account = current_account()
         issued = endpoints.create(db(), _sealer(), account, url=body["url"],
                                   event_types=body["event_types"],
-                                  description=body.get("description"), now=now(),
+                                  description=body.get("description"),
+                                  app_id=body["app_id"], now=now(),
                                   allow_loopback=_loopback())
         if events.SHOE_STATUS_CHANGED in issued.endpoint.event_types:  # where changes count from
             shoe_records.track_statuses(db(), [account.id],

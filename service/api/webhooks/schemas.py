@@ -18,6 +18,11 @@ class EndpointCreateSchema(Schema):
                               metadata={"description": "The events to send (the spec's "
                                                        "`webhooks` describes each)."})
     description = fields.String(allow_none=True, validate=validate.Length(max=200))
+    app_id = fields.UUID(allow_none=True, load_default=None, metadata={
+        "description": "One of your apps (`/v1/developer/apps`): the endpoint then gets the "
+                       "events of every athlete who authorised it, each only while the scopes "
+                       "they granted cover it (pain events need `pain:read` too). Without it, "
+                       "your own events."})
 
 
 class EndpointChangeSchema(Schema):
@@ -36,6 +41,8 @@ class EndpointSchema(Schema):
     url = fields.String(required=True)
     description = fields.String(allow_none=True, required=True)
     event_types = fields.List(fields.String(metadata=EVENT_TYPES), required=True)
+    app_id = fields.UUID(allow_none=True, required=True, metadata={
+        "description": "The app whose athletes' events it gets; null for your own."})
     created_at = UTCInstant(required=True)
     disabled_at = UTCInstant(allow_none=True, required=True)
     disabled_reason = fields.String(allow_none=True, required=True, metadata={

@@ -2,10 +2,12 @@
 
 Rows that are theirs are deleted. Rows that belong to someone else but mention them are kept
 without the mention: another athlete's access log keeps "a coach read your runs" with the coach
-unknown, an invite they used stays used by nobody. Deleting their sign-ins and personal tokens
-revokes every token at once (each request checks its session or token row); deleting their coach
-links ends every coach's access both ways. Idempotency records are deleted too, including an
-anonymous registration's, whose stored answer holds their email.
+unknown, an invite they used stays used by nobody. Deleting their sign-ins, personal tokens and
+the grants they gave apps revokes every token at once (each request checks its session or token
+row); deleting their coach links ends every coach's access both ways. Apps they registered go
+too, with every athlete's grants to them; those athletes' access logs keep the reads with the app
+unknown. Idempotency records are deleted too, including an anonymous registration's, whose
+stored answer holds their email.
 
 Explicit statements rather than ON DELETE CASCADE alone: the order is visible, and rows that
 must be kept but cleaned are handled on purpose.
@@ -35,6 +37,10 @@ from service.models import (
     NightlyLog,
     NightlyState,
     Notification,
+    OAuthClient,
+    OAuthCode,
+    OAuthGrant,
+    OAuthToken,
     PersonalAccessToken,
     RefreshToken,
     Shoe,
@@ -54,6 +60,9 @@ def erase(session: Session, hasher: PasswordHasher, account: Account, password: 
     devices = select(Device.id).where(Device.athlete_id == athlete_id)
     imports = select(Import.id).where(Import.athlete_id == athlete_id)
     sessions = select(AuthSession.id).where(AuthSession.account_id == athlete_id)
+    own_apps = select(OAuthClient.id).where(OAuthClient.owner_id == athlete_id)
+    grants = select(OAuthGrant.id).where(or_(OAuthGrant.account_id == athlete_id,
+                                             OAuthGrant.client_id.in_(own_apps)))
     statements = [
         delete(Delivery).where(or_(Delivery.notification_id.in_(notifications),
                                    Delivery.device_id.in_(devices))),
@@ -71,6 +80,12 @@ def erase(session: Session, hasher: PasswordHasher, account: Account, password: 
         delete(CoachInvite).where(CoachInvite.coach_id == athlete_id),
         update(CoachInvite).where(CoachInvite.used_by == athlete_id).values(used_by=None),
         delete(PersonalAccessToken).where(PersonalAccessToken.account_id == athlete_id),
+        delete(OAuthCode).where(or_(OAuthCode.account_id == athlete_id,
+                                    OAuthCode.client_id.in_(own_apps))),
+        delete(OAuthToken).where(OAuthToken.grant_id.in_(grants)),
+        delete(OAuthGrant).where(OAuthGrant.id.in_(grants)),
+        update(AccessLogEntry).where(AccessLogEntry.app_id.in_(own_apps)).values(app_id=None),
+        delete(OAuthClient).where(OAuthClient.owner_id == athlete_id),
         delete(RefreshToken).where(RefreshToken.session_id.in_(sessions)),
         delete(AuthSession).where(AuthSession.account_id == athlete_id),
         delete(NightlyLog).where(NightlyLog.athlete_id == athlete_id),

@@ -1,7 +1,14 @@
-"""What a personal access token may be allowed to do.
+"""The one vocabulary of what a token, an app or a coach may see and do.
 
 A signed-in session (the phone app) holds every scope. Personal access tokens hold only the ones
-chosen when they were made, and can never manage tokens themselves.
+chosen when they were made, and can never manage tokens themselves. Apps (OAuth 2 clients) ask for
+scopes from the same list and hold those the athlete approved on the consent page, which words
+each one as `DESCRIPTIONS` does. What an athlete lets a linked coach see is the separate, smaller
+list `COACH_GRANTS` below.
+
+Pain is the most sensitive thing Backstride holds: a token (personal or an app's) sees pain check-
+ins, their triage, pain notifications and the insights only with `pain:read`, whatever other scope
+the read comes through (`SENSITIVE`; docs/decisions.md, "Apps (OAuth 2)").
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ NOTIFICATIONS_READ = "notifications:read"
 NOTIFICATIONS_WRITE = "notifications:write"
 COACH_READ = "coach:read"
 COACH_WRITE = "coach:write"
+PAIN_READ = "pain:read"
 
 DESCRIPTIONS: dict[str, str] = {
     PROFILE_READ: "Read your profile.",
@@ -30,7 +38,10 @@ DESCRIPTIONS: dict[str, str] = {
     NOTIFICATIONS_WRITE: "Mark your notifications read.",
     COACH_READ: "As a coach: read the athletes who linked you, within what each granted.",
     COACH_WRITE: "As a coach: create invites and unlink athletes.",
+    PAIN_READ: "Read your pain reports, their triage and what Backstride told you about them.",
 }
+# Shown apart on the consent page, and needed besides the route's own scope for any pain data.
+SENSITIVE: frozenset[str] = frozenset({PAIN_READ})
 
 # What an athlete can let a linked coach see. `runs` covers runs and exercise sessions; `pain`
 # covers pain check-ins and the triage tier.
@@ -44,4 +55,6 @@ COACH_GRANTS: dict[str, str] = {
 }
 
 PERSONAL_TOKEN_SCOPES: tuple[str, ...] = tuple(DESCRIPTIONS)
+# What an app may ask for: the same scopes as a personal token (never SESSION_ONLY).
+APP_SCOPES: tuple[str, ...] = PERSONAL_TOKEN_SCOPES
 SESSION_ONLY = "session"  # not grantable: marks operations only a signed-in session may perform

@@ -7,6 +7,7 @@
   Security BCP, RFC 9700 section 4.14).
 - Personal access tokens follow GitHub's format: a recognisable prefix, 32 random bytes, only a
   SHA-256 hash stored, scoped, expiring, `last_used_at`, revocable.
+- App access tokens (OAuth 2, `accounts.apps`) are opaque too, and hold what the athlete granted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import jwt
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from service.domain.accounts import apps
 from service.domain.accounts import scopes as scope_names
 from service.domain.errors import Invalid, NotFound, Unauthenticated
 from service.models import Account, AuthSession, Device, PersonalAccessToken, RefreshToken
@@ -57,11 +59,18 @@ class Principal:
     personal_token_id: uuid.UUID | None = None
     # A personal token whose last_used_at is older than LAST_USED_GRANULARITY: record this use.
     last_used_due: bool = False
+    # An app's token (OAuth 2): what it holds, whose reads go to the athlete's access log.
+    app_access: apps.AppAccess | None = None
 
     def allows(self, scope: str) -> bool:
         if scope == scope_names.SESSION_ONLY:
             return self.session_id is not None
         return self.session_id is not None or scope in self.scopes
+
+    @property
+    def sees_pain(self) -> bool:
+        """Pain data needs `pain:read` besides the route's own scope (scopes.SENSITIVE)."""
+        return self.allows(scope_names.PAIN_READ)
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,11 @@ def authenticate_bearer(session: Session, policy: TokenPolicy, token: str,
                         now: datetime) -> Principal:
     if token.startswith(PERSONAL_TOKEN_PREFIX):
         return _authenticate_personal_token(session, token, now)
+    if token.startswith(apps.ACCESS_TOKEN_PREFIX):
+        access = apps.authenticate_access_token(session, token, now)
+        if access is None:
+            raise Unauthenticated("The app's access token is not valid, expired or revoked.")
+        return Principal(access.account, access.scopes, app_access=access)
     account_id, session_id = _access_token_claims(policy, token)
     auth_session = session.scalar(
         select(AuthSession).options(joinedload(AuthSession.account))
@@ -155,6 +169,8 @@ def bearer_account_id(session: Session, policy: TokenPolicy, token: str,
                 PersonalAccessToken.revoked_at.is_(None), PersonalAccessToken.expires_at > now,
             )
         )
+    if token.startswith(apps.ACCESS_TOKEN_PREFIX):
+        return apps.account_of_access_token(session, token, now)
     try:
         return _access_token_claims(policy, token)[0]
     except Unauthenticated:

@@ -39,6 +39,8 @@ from service.models import (
     NightlyLog,
     NightlyState,
     Notification,
+    OAuthClient,
+    OAuthGrant,
     PersonalAccessToken,
     Shoe,
     SyncCounter,
@@ -99,6 +101,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("sign_ins", _t(AuthSession), lambda a: _t(AuthSession).c.account_id == a),
     Section("personal_tokens", _t(PersonalAccessToken),
             lambda a: _t(PersonalAccessToken).c.account_id == a, omit=("token_hash",)),
+    Section("apps_registered", _t(OAuthClient), lambda a: _t(OAuthClient).c.owner_id == a,
+            omit=("secret_hash",)),
+    Section("apps_authorised", _t(OAuthGrant), lambda a: _t(OAuthGrant).c.account_id == a),
     Section("imports", _t(Import), lambda a: _t(Import).c.athlete_id == a),
     Section("imported_files", _t(ImportedFile), lambda a: _t(ImportedFile).c.athlete_id == a),
     Section("nightly_state", _t(NightlyState), lambda a: _t(NightlyState).c.athlete_id == a),
@@ -114,6 +119,9 @@ NOT_EXPORTED: dict[str, str] = {
     "idempotency_records": "Copies of answers already exported, kept 24 hours to answer a "
                            "retried request.",
     "import_uploads": "An uploaded file, kept only until it is read; its runs are in checkins.",
+    "oauth_codes": "Hashes of single-use codes that live two minutes; what they granted is in "
+                   "apps_authorised.",
+    "oauth_tokens": "Hashes of apps' tokens. The grants they belong to are in apps_authorised.",
     "webhook_events": "Notices that something changed (ids and a link, no values), kept 30 days "
                       "to be sent to webhook endpoints; what changed is in its own section.",
     "webhook_deliveries": "Which endpoint each webhook notice went to and when; the endpoints "

@@ -18,3 +18,8 @@ def suggest(session: Session, athlete: Account, now: datetime) -> tuple[list[Rou
         Checkin.athlete_id == athlete.id, Checkin.kind == "pain", Checkin.deleted_at.is_(None),
         Checkin.occurred_at >= now - RECENT)))
     return pick(locations), sorted(set(locations))
+
+
+def suggest_without_pain() -> list[Routine]:
+    """The routine for someone whose pain is not to be looked at (a token without pain:read)."""
+    return pick([])
