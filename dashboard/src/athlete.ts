@@ -58,7 +58,7 @@ function chart(id: string, title: string, data: ChartData, series: uPlot.Series[
   const opts: uPlot.Options = {
     ...size(document.querySelector('main') ?? document.body),
     title,
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
     axes: [
       { values: (_u, ticks) => ticks.map((t) => data.labels[t]?.slice(5) ?? '') },
       { label: 'km' },
@@ -77,7 +77,19 @@ async function loadSections(id: string): Promise<HTMLElement> {
   const { data } = await getCoachAthleteLoad({ path: { athlete_id: id } });
   if (!data) return h('p', {}, 'Training load could not be read.');
   const load: Load = data;
-  const weeks = load.weeks.slice(-12);
+  // The load report covers fewer weeks; the earlier ones are summed from the runs, by the
+  // athlete's local Monday, as the report sums them (the test checks both agree).
+  const lastMonday = load.weeks[load.weeks.length - 1]?.week_start ?? load.as_of;
+  const mondays = Array.from({ length: 12 }, (_, i) => shiftDay(lastMonday, (i - 11) * 7));
+  const runs = await allCheckins(id, 'run', `${mondays[0]}T00:00:00Z`);
+  const summed = new Map<string, number>();
+  for (const run of runs) {
+    const monday = mondayOf(run.local_date);
+    summed.set(monday, (summed.get(monday) ?? 0) + (run.distance_m ?? 0));
+  }
+  const reported = new Map(load.weeks.map((w) => [w.week_start, w.distance_m]));
+  const weeks = mondays.map((m) => ({ week_start: m,
+                                      distance_m: reported.get(m) ?? summed.get(m) ?? 0 }));
   const longest = load.latest_run?.baseline_m ?? null;
   const advisable = load.longest_advisable_run_m;
   const spikeWeek = load.latest_run && load.latest_run.spike && load.latest_run.spike !== 'ok'
@@ -123,6 +135,15 @@ async function loadSections(id: string): Promise<HTMLElement> {
         ? h('dd', {}, `since ${load.return_mode.since}, until ${load.return_mode.until}`) : null,
       load.advice_paused ? h('dt', { class: 'pain' }, 'Advice paused') : null,
       load.advice_paused ? h('dd', { class: 'pain' }, load.advice_paused.reason) : null));
+}
+
+function shiftDay(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+function mondayOf(day: string): string {
+  const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7;
+  return shiftDay(day, -weekday);
 }
 
 function weekOf(iso: string, starts: string[]): number {

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,19 @@ def axe(page: Any, source: str) -> list[dict[str, Any]]:
     return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
+def twelve_weeks(base: str, athlete_id: str, first_monday: str) -> dict[str, int]:
+    """Weekly sums of the runs the API lists, by local Monday, from first_monday on."""
+    runs = api(base, COACH, "GET", f"/v1/coach/athletes/{athlete_id}/checkins"
+               f"?kind=run&limit=200&from={first_monday}T00:00:00Z")["items"]
+    weeks: dict[str, int] = {}
+    for run in runs:
+        day = date.fromisoformat(run["local_date"])
+        monday = (day - timedelta(days=day.weekday())).isoformat()
+        if monday >= first_monday:
+            weeks[monday] = weeks.get(monday, 0) + run["distance_m"]
+    return weeks
+
+
 def athletes(base: str) -> dict[str, dict[str, Any]]:
     items = api(base, COACH, "GET", "/v1/coach/athletes?sort=risk")["items"]
     return {item["display_name"]: item for item in items}
@@ -205,19 +218,24 @@ def test_an_athlete_page_draws_its_charts_from_the_apis_numbers(base, browser, a
         page.keyboard.press("Enter")
         page.wait_for_selector(f'main[data-ready="#/athletes/{max_["athlete_id"]}"]')
         weekly = page.locator("#weekly-chart").evaluate("el => el.chartData")
-        weeks = load["weeks"][-12:]
-        assert weekly["labels"] == [w["week_start"] for w in weeks]
-        assert weekly["series"]["weekly_distance_m"] == [w["distance_m"] for w in weeks]
+        weeks = weekly["labels"]
+        assert len(weeks) == 12 and weeks[-1] == load["weeks"][-1]["week_start"]
+        drawn_m = dict(zip(weeks, weekly["series"]["weekly_distance_m"], strict=True))
+        assert {w["week_start"]: drawn_m[w["week_start"]] for w in load["weeks"]} == {
+            w["week_start"]: w["distance_m"] for w in load["weeks"]}
+        assert {w: m for w, m in drawn_m.items() if m} == twelve_weeks(base, max_["athlete_id"],
+                                                                       weeks[0])
         assert set(weekly["series"]["longest_30_days_m"]) == {load["latest_run"]["baseline_m"]}
         assert set(weekly["series"]["longest_advisable_m"]) == {load["longest_advisable_run_m"]}
-        marked = [(i, m) for i, m in enumerate(weekly["series"]["spike_m"]) if m is not None]
+        marked = [(weeks[i], m) for i, m in enumerate(weekly["series"]["spike_m"])
+                  if m is not None]
         assert load["latest_run"]["spike"] == "moderate"
-        assert marked == [(len(weeks) - 1 if weeks[-1]["week_start"] <=
-                           load["latest_run"]["started_at"][:10] else len(weeks) - 2,
+        run_day = date.fromisoformat(load["latest_run"]["started_at"][:10])
+        assert marked == [((run_day - timedelta(days=run_day.weekday())).isoformat(),
                            load["latest_run"]["distance_m"])]
         # the chart drew what it holds: uPlot's own data, in km
         drawn = page.locator("#weekly-chart").evaluate("el => el.chart.data[1]")
-        assert drawn == [w["distance_m"] / 1000 for w in weeks]
+        assert drawn == [m / 1000 for m in weekly["series"]["weekly_distance_m"]]
         daily = page.locator("#daily-chart").evaluate("el => el.chartData")
         assert len(daily["labels"]) == 28
         per_day: dict[str, int] = {}
