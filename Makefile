@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi clients migrate bench bench-checkins bench-nightly \
-	bench-roster bench-load bench-wire bench-cluster cluster clean
+.PHONY: install run test lint openapi clients dashboard migrate bench bench-checkins \
+	bench-nightly bench-roster bench-load bench-wire bench-cluster cluster clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ openapi: install  ## rewrite openapi/openapi.json from the live spec
 # Part of `make test` too. Needs Node 20+ and npm; clients/typescript/node_modules comes from npm ci.
 clients: install  ## the TypeScript and Python clients generated from the spec, used by a phone's life; the spec linted
 	$(BIN)/pytest tests/processes/test_typescript_client.py tests/processes/test_python_client_flow.py
+
+# The built dashboard is committed (service/api/dashboard/static), so `make run` needs no Node;
+# after changing dashboard/ or the spec, rebuild it here. `make test` checks the two agree.
+dashboard:  ## rebuild the coach dashboard's assets from dashboard/ (Node 20+, npm)
+	cd dashboard && npm ci --no-audit --no-fund && npm run build
 
 migrate: install
 	$(BIN)/backstride db upgrade

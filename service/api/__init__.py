@@ -6,7 +6,7 @@ import swagger_ui_bundle
 from flask import Blueprint, Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.api import compression, edge, json_body, limits, oauth, observe, unions
+from service.api import compression, dashboard, edge, json_body, limits, oauth, observe, unions
 from service.api.apps.routes import authorised_blp as authorised_apps_blp
 from service.api.apps.routes import developer_blp
 from service.api.auth.routes import blp as auth_blp
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(blueprint)
     webhooks_spec.document(api)  # the events we send, as the spec's `webhooks`
     oauth.init_app(app)  # after the limiter: the token endpoints get per-app limits
+    dashboard.init_app(app)
     return app
 
 

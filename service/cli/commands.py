@@ -78,6 +78,7 @@ def demo_seed() -> None:
     """Fill the database with demo athletes, their stories, and their coach."""
     from service.cli import demo as stories
     from service.clock import utcnow
+    from service.domain.accounts import first_party
     from service.domain.accounts.passwords import make_hasher
 
     current = Settings.from_env()
@@ -87,8 +88,9 @@ def demo_seed() -> None:
                                   weekly_threshold=current.weekly_jump_threshold)
         except stories.DemoExists as error:
             raise click.ClickException(str(error)) from None
+        first_party.ensure_dashboard(session, utcnow())
         session.commit()
-    click.echo(f"coach: {seeded.coach_email}")
+    click.echo(f"coach: {seeded.coach_email} (sign in at /coach/)")
     for email, story in seeded.athletes.items():
         click.echo(f"athlete: {email}: {story}")
     written = ", ".join(f"{kind} {n}" for kind, n in sorted(seeded.notifications.items()))

@@ -117,3 +117,27 @@ def test_jobs_nightly_without_as_of_analyses_whoever_is_due_as_beat_would(databa
     backfill = run_cli(database, tmp_path, "jobs", "nightly", "--as-of",
                        (now.date() - timedelta(days=1)).isoformat())
     assert "analysed 2 athletes" in backfill.output
+
+
+def test_the_dashboards_client_is_ensured_once_by_the_seed_and_by_db_upgrade(database, tmp_path):
+    from service.domain.accounts import first_party
+    from service.models import OAuthClient
+
+    assert run_cli(database, tmp_path, "demo", "seed").exit_code == 0
+    with session_on(database) as session:
+        (client,) = session.scalars(select(OAuthClient).where(
+            OAuthClient.client_id == first_party.DASHBOARD_CLIENT_ID))
+        assert client.confidential is False and client.secret_hash is None
+        assert client.redirect_uris == ["http://127.0.0.1/coach/"]
+        client.redirect_uris = ["http://127.0.0.1/elsewhere"]
+        owner = session.get(Account, client.owner_id)
+        assert owner.email == first_party.OWNER_EMAIL
+        session.commit()
+    with session_on(database) as session:
+        first_party.ensure_dashboard(session, utcnow())  # again: puts the URIs back, no new row
+        session.commit()
+        clients = list(session.scalars(select(OAuthClient).where(
+            OAuthClient.client_id == first_party.DASHBOARD_CLIENT_ID)))
+        assert [c.redirect_uris for c in clients] == [["http://127.0.0.1/coach/"]]
+        assert session.scalar(select(func.count()).select_from(Account).where(
+            Account.email == first_party.OWNER_EMAIL)) == 1

@@ -76,29 +76,31 @@ def node_tools() -> dict[str, str]:
     return {"node": str(tools["node"]), "npm": str(tools["npm"]), "version": version}
 
 
-def _installed_digest(node_version: str) -> str:
+def _installed_digest(node_version: str, project: Path = TYPESCRIPT) -> str:
     """What the install was made from (lock, manifest, .npmrc, node) and what npm says it made
     (node_modules/.package-lock.json, which any later `npm install` in place rewrites)."""
     digest = hashlib.sha256(node_version.encode())
-    for path in (TYPESCRIPT / "package.json", TYPESCRIPT / "package-lock.json",
-                 TYPESCRIPT / ".npmrc", TYPESCRIPT / "node_modules" / ".package-lock.json"):
+    for path in (project / "package.json", project / "package-lock.json",
+                 project / ".npmrc", project / "node_modules" / ".package-lock.json"):
         digest.update(path.read_bytes() if path.exists() else b"-")
     return digest.hexdigest()
 
 
-def npm_ci() -> Path:
-    """clients/typescript/node_modules as package-lock.json pins it: `npm ci`, unless the last
-    install was made from the same lock and nothing changed it since (a stamp says so)."""
+def npm_ci(project: Path = TYPESCRIPT) -> Path:
+    """project/node_modules (clients/typescript's by default, or dashboard/'s) as its
+    package-lock.json pins it: `npm ci`, unless the last install was made from the same lock and
+    nothing changed it since (a stamp says so)."""
     tools = node_tools()
-    modules = TYPESCRIPT / "node_modules"
+    modules = project / "node_modules"
     stamp = modules / ".backstride-installed"
-    lock_name = f"backstride-npm-{hashlib.sha256(str(TYPESCRIPT).encode()).hexdigest()[:12]}.lock"
+    lock_name = f"backstride-npm-{hashlib.sha256(str(project).encode()).hexdigest()[:12]}.lock"
     with open(Path(tempfile.gettempdir()) / lock_name, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another suite in this tree may be installing
-        if not (stamp.exists() and stamp.read_text() == _installed_digest(tools["version"])):
-            result = run([tools["npm"], "ci", "--no-audit", "--no-fund"], TYPESCRIPT, 600)
+        digest = _installed_digest(tools["version"], project)
+        if not (stamp.exists() and stamp.read_text() == digest):
+            result = run([tools["npm"], "ci", "--no-audit", "--no-fund"], project, 600)
             assert result.returncode == 0, "npm ci failed\n" + output(result)
-            stamp.write_text(_installed_digest(tools["version"]))
+            stamp.write_text(_installed_digest(tools["version"], project))
     return modules
 
 
