@@ -88,6 +88,7 @@ class Endpoints(MethodView):
     @blp.auth_required(scopes.SESSION_ONLY)
     @blp.arguments(EndpointCreateSchema)
     @blp.response(201, EndpointWithSecretSchema, headers=location("the new endpoint"))
+    @blp.alt_response(404, response="NOT_FOUND", description="`app_id` names no app of yours.")
     def post(self, body):
         """Add a webhook endpoint
 
