@@ -35,7 +35,12 @@ from backstride_client.api.consent import accept_coach_invite
 from backstride_client.api.devices import list_devices, register_device
 from backstride_client.api.imports import create_import, get_import
 from backstride_client.api.load import get_load
-from backstride_client.api.me import create_personal_token, get_profile, revoke_personal_token
+from backstride_client.api.me import (
+    create_personal_token,
+    get_profile,
+    revoke_personal_token,
+    update_profile,
+)
 from backstride_client.api.notifications import list_notifications
 from backstride_client.models import (
     AcceptInvite,
@@ -68,6 +73,8 @@ from backstride_client.models import (
     PersonalTokenCreateScopesItem,
     Problem,
     Profile,
+    ProfilePatch,
+    QuietHours,
     Register,
     RegisterUnits,
     Roster,
@@ -188,6 +195,12 @@ def phone(base_url: str) -> None:
         check("profile", me.email == athlete_email, me.to_dict())
         athlete_ids.append(me.id)
         seen["athlete"] = {"id": str(me.id), "email": me.email, "timezone": me.timezone}
+        # A runner who trains at night turns quiet hours off (equal start and end), so the
+        # inbox below reads the same at any hour of the day the phone lives its life.
+        changed = expect("quiet hours off", HTTPStatus.OK, Profile, update_profile.sync_detailed(
+            client=app, body=ProfilePatch(quiet_hours=QuietHours(start="00:00", end="00:00"))))
+        check("quiet hours off", changed.quiet_hours.start == changed.quiet_hours.end == "00:00",
+              changed.to_dict())
 
     if not chapter("account", account):
         return

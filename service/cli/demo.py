@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from service.domain.accounts import registration as accounts
 from service.domain.accounts import scopes
+from service.domain.accounts.rules import in_quiet_hours
 from service.domain.checkins import writes as checkin_writes
 from service.domain.coaching import links as coaching
 from service.domain.shoes import records as shoe_records
 from service.domain.training import nightly
 from service.models import Account
+from service.models.account import DEFAULT_QUIET_END, DEFAULT_QUIET_START
 
 PASSWORD = "demo-backstride-2026"
 DOMAIN = "demo.backstride.example"
@@ -42,6 +44,7 @@ def seed(session: Session, hasher: PasswordHasher, now: datetime, *,
     """Write the demo accounts once; a second seed finds them and refuses (DemoExists)."""
     if session.scalar(select(Account.id).where(Account.email == f"coach@{DOMAIN}")):
         raise DemoExists(f"coach@{DOMAIN} exists: the demo is already seeded")
+    now = awake(now)
     today = now.astimezone(ZoneInfo(ZONE)).date()
     coach = _account(session, hasher, "coach", "Coach Kim")
     stories: dict[str, str] = {}
@@ -61,6 +64,20 @@ def seed(session: Session, hasher: PasswordHasher, now: datetime, *,
 
 class DemoExists(Exception):
     pass
+
+
+def awake(now: datetime) -> datetime:
+    """The last minute before `now` outside the demo athletes' (default) quiet hours.
+
+    The demo is history: written as of that minute, every message it holds was delivered before
+    anyone opens the app, whatever the hour `demo seed` runs at. Written at 23:00 as of 23:00,
+    the warnings would wait for the morning and a newcomer would see an empty inbox.
+    """
+    local = now.astimezone(ZoneInfo(ZONE))
+    if not in_quiet_hours(local.time(), DEFAULT_QUIET_START, DEFAULT_QUIET_END):
+        return now
+    day = local.date() if local.time() >= DEFAULT_QUIET_START else local.date() - timedelta(days=1)
+    return datetime.combine(day, DEFAULT_QUIET_START, tzinfo=local.tzinfo) - timedelta(minutes=1)
 
 
 def _account(session: Session, hasher: PasswordHasher, name: str, display: str) -> Account:

@@ -33,6 +33,7 @@ import {
   register,
   registerDevice,
   revokePersonalToken,
+  updateProfile,
 } from './generated/sdk.gen.js';
 import type { CheckinBatchItem, CheckinInput, Problem } from './generated/types.gen.js';
 import { zProblem } from './generated/zod.gen.js';
@@ -188,6 +189,13 @@ async function phone(baseUrl: string): Promise<void> {
     check('profile', me.email === athleteEmail, me);
     athleteId = me.id;
     seen.athlete = { id: me.id, email: me.email, timezone: me.timezone, units: me.units };
+    // A runner who trains at night turns quiet hours off (equal start and end), so the inbox
+    // below reads the same at any hour of the day the phone lives its life.
+    const { data: changed } = await expect('quiet hours off', 200, updateProfile({
+      client: athlete, body: { quiet_hours: { start: '00:00', end: '00:00' } },
+    }));
+    check('quiet hours off',
+      changed.quiet_hours.start === '00:00' && changed.quiet_hours.end === '00:00', changed);
   });
   if (!signedUp || athlete === undefined) {
     return;

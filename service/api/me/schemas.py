@@ -20,8 +20,13 @@ from service.models.base import UTCDateTime
 
 
 class QuietHoursSchema(Schema):
-    start = ClockTime(required=True, metadata={"description": "Local time quiet hours begin."})
-    end = ClockTime(required=True, metadata={"description": "Local time they end (may wrap)."})
+    """Messages written in quiet hours wait for their end; equal start and end mean none."""
+
+    start = ClockTime(required=True, metadata={"description": "Local time quiet hours begin.",
+                                               "example": "21:30"})
+    end = ClockTime(required=True, metadata={
+        "description": "Local time they end (may wrap past midnight); equal to start, no quiet "
+                       "hours.", "example": "07:00"})
 
 
 class ProfileSchema(Schema):
