@@ -6,7 +6,8 @@
 // background before it expires; refresh tokens rotate, so each refresh keeps the new one.
 
 export const CLIENT_ID = 'bst_app_coach_dashboard';
-export const SCOPE = 'coach:read';
+// Pain needs its own scope besides the athlete's grant; the coach can untick it on the consent page.
+export const SCOPE = 'coach:read pain:read';
 const PENDING = 'backstride.coach.pending';
 
 type Tokens = { access: string; refresh: string; expiresAt: number };

@@ -60,7 +60,8 @@ def accounts_create(email: str, password: str, display_name: str | None, coach: 
                                  current.refresh_token_ttl_s, current.personal_token_max_days)
             issued = tokens.create_personal_token(
                 session, policy, account, name="coach scripts",
-                scopes=[scopes.COACH_READ, scopes.COACH_WRITE], expires_in_days=90, now=utcnow())
+                scopes=[scopes.COACH_READ, scopes.COACH_WRITE, scopes.PAIN_READ],
+                expires_in_days=90, now=utcnow())
             invite, code = coaching.create_invite(session, account, utcnow())
             lines += [f"personal access token (coach scopes; shown once): {issued.token}",
                       f"invite code for an athlete (until {invite.expires_at:%Y-%m-%d}): {code}"]

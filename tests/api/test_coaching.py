@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -211,6 +212,50 @@ def test_a_coach_not_granted_pain_learns_nothing_of_it_through_load_or_notificat
     assert shared["advice_paused"]["tier"] == "emergency"
     assert any(n["kind"] == "pain_emergency" for n in coach_with_pain.get(
         f"/v1/coach/athletes/{ana_id}/notifications").get_json()["items"])
+
+
+def as_token(coach, *scopes: str):
+    """The coach's script: a personal token of these scopes, speaking for the coach."""
+    made = coach.post("/v1/me/tokens", json={"name": "coach script", "scopes": list(scopes)})
+    assert made.status_code == 201, made.get_json()
+    return replace(coach, access_token=made.get_json()["token"])
+
+
+def test_a_coach_token_without_pain_read_sees_no_pain_though_the_athlete_granted_it(client):
+    """Pain takes two consents: the athlete's `pain` grant and the coach's `pain:read` token."""
+    coach, ana = sign_up(client), sign_up(client)
+    ana_id = link(coach, ana)
+    ana.put(f"/v1/checkins/{uuid.uuid4()}", json=run(ago(days=2), distance_m=10_000))
+    flagged = ana.put(f"/v1/checkins/{uuid.uuid4()}", json=pain(
+        ago(hours=1), severity=4, answers={"sexual_dysfunction": True}))
+    assert flagged.get_json()["triage"]["tier"] == "emergency"
+
+    def reads(reader):
+        (entry,) = reader.get("/v1/coach/athletes").get_json()["items"]
+        checkins = reader.get(f"/v1/coach/athletes/{ana_id}/checkins").get_json()["items"]
+        only_pain = reader.get(f"/v1/coach/athletes/{ana_id}/checkins",
+                               query_string={"kind": "pain"})
+        load = reader.get(f"/v1/coach/athletes/{ana_id}/load").get_json()
+        inbox = reader.get(f"/v1/coach/athletes/{ana_id}/notifications").get_json()["items"]
+        return entry, checkins, only_pain, load, inbox
+
+    entry, checkins, only_pain, load, inbox = reads(as_token(coach, "coach:read"))
+    assert entry["triage_tier"] is None and not any(a.startswith("pain_")
+                                                    for a in entry["attention"])
+    assert [c["kind"] for c in checkins] == ["run"]
+    assert only_pain.status_code == 404
+    assert load["advice_paused"] is None
+    assert [n for n in inbox if n["kind"].startswith("pain_")] == []
+    assert entry["unread_warnings"] == len(inbox)
+    assert "sexual" not in json.dumps([entry, checkins, load, inbox]).lower()
+
+    entry, checkins, only_pain, load, inbox = reads(as_token(coach, "coach:read", "pain:read"))
+    assert entry["triage_tier"] == "emergency" and "pain_emergency" in entry["attention"]
+    assert sorted(c["kind"] for c in checkins) == ["pain", "run"]
+    assert only_pain.status_code == 200
+    assert load["advice_paused"]["tier"] == "emergency"
+    assert any(n["kind"] == "pain_emergency" for n in inbox)
+    assert reads(coach)[0] == entry, "a signed-in session holds every scope"
 
 
 def rules_and_methods(app):

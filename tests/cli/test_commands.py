@@ -40,7 +40,7 @@ def test_accounts_create_makes_a_coach_with_a_script_token_and_an_invite(databas
         kim = session.scalar(select(Account).where(Account.email == "kim@example.org"))
         assert kim.display_name == "Coach Kim"
         (token,) = session.scalars(select(PersonalAccessToken))
-        assert sorted(token.scopes) == ["coach:read", "coach:write"]
+        assert sorted(token.scopes) == ["coach:read", "coach:write", "pain:read"]
     again = run_cli(database, tmp_path, "accounts", "create", "kim@example.org",
                     "--password", "long-enough-pass-2026")
     assert again.exit_code == 1 and "already exists" in again.output
@@ -53,7 +53,8 @@ def test_demo_seed_tells_every_story_once(database, tmp_path):
     with session_on(database) as session:
         coach = session.scalar(select(Account).where(Account.email.like("coach@%")))
         entries = {e.email.split("@")[0]: e for e in roster.roster(
-            session, coach, utcnow(), weekly_threshold=WEEKLY_JUMP_THRESHOLD)}
+            session, coach, utcnow(), weekly_threshold=WEEKLY_JUMP_THRESHOLD,
+            token_sees_pain=True)}
         assert set(entries) == {"beginner", "marathoner", "oldshoes", "morning"}
         assert entries["morning"].triage_tier == "inflammatory_screen"
         assert entries["oldshoes"].shoes_needing_attention[0].status == "replace"

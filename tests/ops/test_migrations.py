@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from service.db import make_engine, migrate
-from service.models import Base
+from service.models import Account, Base, PersonalAccessToken
 
 
 def schema_differences(url: str) -> list:
@@ -30,3 +33,26 @@ def test_migrations_downgrade_to_nothing_and_back(test_database):
     engine.dispose()
     migrate.upgrade(test_database.url)
     assert schema_differences(test_database.url) == []
+
+
+def test_coach_tokens_made_before_0016_keep_their_pain_reads(test_database):
+    """`pain:read` joins every personal token holding `coach:read`, and only those."""
+    migrate.downgrade(test_database.url, "0015")
+    engine = make_engine(test_database.url)
+    scopes_before = {"coach": ["coach:read", "coach:write"], "plain": ["profile:read"],
+                     "both": ["coach:read", "pain:read"]}
+    with Session(engine) as session:
+        kim = Account(email="kim@example.org", password_hash="x", timezone="UTC", units="km")
+        session.add(kim)
+        session.flush()
+        for name, scopes in scopes_before.items():
+            session.add(PersonalAccessToken(
+                account_id=kim.id, name=name, token_hash=name * 8, token_hint=name,
+                scopes=scopes, expires_at=datetime.now(UTC) + timedelta(days=1)))
+        session.commit()
+    migrate.upgrade(test_database.url)
+    with Session(engine) as session:
+        after = {t.name: t.scopes for t in session.scalars(select(PersonalAccessToken))}
+    engine.dispose()
+    assert after == {"coach": ["coach:read", "coach:write", "pain:read"],
+                     "plain": ["profile:read"], "both": ["coach:read", "pain:read"]}

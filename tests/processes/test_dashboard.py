@@ -270,6 +270,20 @@ def test_the_visits_are_in_the_athletes_access_log(base, browser):
     assert {e["coach_name"] for e in new} == {"Coach Kim"}
 
 
+def test_a_coach_who_unticks_pain_on_the_consent_page_sees_no_pain(base, browser):
+    """Mo and Max grant their coach pain; the coach's own consent to the dashboard withholds it."""
+    mo, max_ = athletes(base)["Mo"], athletes(base)["Max"]
+    with coach_page(browser, base, untick=("pain:read",)) as page:
+        item = page.locator(f'#roster > li[data-athlete-id="{mo["athlete_id"]}"]')
+        assert "pain" not in item.inner_text().lower()
+        page.goto(f"{base}/coach/#/athletes/{max_['athlete_id']}")
+        page.wait_for_selector(f'main[data-ready="#/athletes/{max_["athlete_id"]}"]')
+        assert page.locator("#pain li").count() == 0
+    with coach_page(browser, base) as page:  # allowed again: pain is back
+        item = page.locator(f'#roster > li[data-athlete-id="{mo["athlete_id"]}"]')
+        assert "pain: inflammatory screen" in item.inner_text()
+
+
 def test_a_coach_the_athlete_shares_no_pain_with_sees_no_pain_anywhere(base, browser):
     mo = athletes(base)["Mo"]
     coach_id = next(c["coach_id"] for c in api(base, f"morning@{DOMAIN}", "GET",

@@ -28,7 +28,7 @@ from service.api.plan.schemas import (
     PlannedRunWrittenSchema,
     PlanSchema,
 )
-from service.api.security import current_account
+from service.api.security import current_account, current_principal
 from service.api.shoes.schemas import ShoeListArgsSchema, ShoeSchema
 from service.domain.accounts import scopes
 from service.domain.calendar import local_date
@@ -84,7 +84,8 @@ class Roster(MethodView):
         """
         coach = current_account()
         entries = roster.roster(db(), coach, now(), args["sort"],
-                                weekly_threshold=state().settings.weekly_jump_threshold)
+                                weekly_threshold=state().settings.weekly_jump_threshold,
+                                token_sees_pain=current_principal().sees_pain)
         coaching.log_reads(db(), coach, [e.athlete_id for e in entries], "roster", now())
         commit()
         return {"items": entries}
@@ -119,7 +120,8 @@ class AthleteCheckins(MethodView):
         Runs and exercise sessions with `runs`, pain check-ins with `pain`; newest first.
         """
         coach = current_account()
-        athlete, kinds = coaching.visible_kinds(db(), coach, athlete_id, args.get("kind"))
+        athlete, kinds = coaching.visible_kinds(db(), coach, athlete_id, args.get("kind"),
+                                               token_sees_pain=current_principal().sees_pain)
         statement = checkin_reads.history(athlete, start=args.get("start"),
                                           end=args.get("end")).where(Checkin.kind.in_(kinds))
         page = paginate(db(), statement, order=(Checkin.occurred_at, Checkin.id),
@@ -148,7 +150,7 @@ class AthleteLoad(MethodView):
         today = local_date(now(), athlete.timezone)
         report = load_report.report(db(), athlete, args.get("as_of", today), today,
                                     state().settings.weekly_jump_threshold,
-                                    with_pain=coaching.sees_pain(link.scopes))
+                                    with_pain=coaching.sees_pain(_usable(link)))
         answer = plan_answers.load_with_plan(report, athlete, scopes.PLAN in link.scopes)
         _logged(coach, athlete_id, "load")
         return answer
@@ -193,13 +195,17 @@ class AthleteNotifications(MethodView):
         coach = current_account()
         athlete, link = coaching.athlete_for_coach(db(), coach, athlete_id,
                                                    scopes.NOTIFICATIONS)
-        hidden = coaching.hidden_notification_prefixes(link.scopes)
+        hidden = coaching.hidden_notification_prefixes(_usable(link))
         page = paginate(db(), notifications.inbox(athlete, now(), unread=args.get("unread"),
                                                   hide_kinds=hidden),
                         order=(Notification.created_at, Notification.id),
                         cursor=args["cursor"], limit=args["limit"])
         _logged(coach, athlete_id, "notifications")
         return page
+
+
+def _usable(link) -> list[str]:
+    return coaching.usable(link.scopes, token_sees_pain=current_principal().sees_pain)
 
 
 def _logged(coach, athlete_id: uuid.UUID, resource: str, *, action: str = "read") -> None:

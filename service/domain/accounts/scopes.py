@@ -8,7 +8,9 @@ list `COACH_GRANTS` below.
 
 Pain is the most sensitive thing Backstride holds: a token (personal or an app's) sees pain check-
 ins, their triage, pain notifications and the insights only with `pain:read`, whatever other scope
-the read comes through (`SENSITIVE`; docs/decisions.md, "Apps (OAuth 2)").
+the read comes through (`SENSITIVE`; docs/decisions.md, "Apps (OAuth 2)"). That holds for a
+coach's reads too: an athlete's pain reaches a coach's token only if the athlete granted `pain`
+and the token holds `pain:read`.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ DESCRIPTIONS: dict[str, str] = {
     LOAD_READ: "Read your training load.",
     NOTIFICATIONS_READ: "Read your notifications.",
     NOTIFICATIONS_WRITE: "Mark your notifications read.",
-    COACH_READ: "As a coach: read the athletes who linked you, within what each granted.",
+    COACH_READ: "As a coach: read the athletes who linked you, within what each granted "
+                "(their pain only with `pain:read` as well).",
     COACH_WRITE: "As a coach: create invites, unlink athletes, and write the plans of those "
                  "who granted `plan`.",
-    PAIN_READ: "Read your pain reports, their triage and what Backstride told you about them.",
+    PAIN_READ: "Read your pain reports, their triage and what Backstride told you about them; "
+               "as a coach, those of athletes who granted you `pain`.",
     PLAN_READ: "Read your planned runs and how they were done.",
     PLAN_WRITE: "Write and delete your planned runs.",
 }

@@ -180,6 +180,13 @@ KIND_GRANT = {"run": scopes.RUNS, "exercise": scopes.RUNS, "pain": scopes.PAIN}
 # scope a read comes through.
 
 
+def usable(granted: Collection[str], *, token_sees_pain: bool) -> list[str]:
+    """The grants a coach's read may use: the athlete's, less `pain` for a token without
+    `pain:read`. Two consents guard pain: the athlete's grant to the coach, and the coach's own
+    to the app or script that reads for them (scopes.SENSITIVE)."""
+    return [g for g in granted if token_sees_pain or g != scopes.PAIN]
+
+
 def sees_pain(granted: Collection[str]) -> bool:
     return scopes.PAIN in granted
 
@@ -190,11 +197,12 @@ def hidden_notification_prefixes(granted: Collection[str]) -> tuple[str, ...]:
 
 
 def visible_kinds(session: Session, coach: Account, athlete_id: uuid.UUID,
-                  kind: str | None) -> tuple[Account, list[str]]:
+                  kind: str | None, *, token_sees_pain: bool) -> tuple[Account, list[str]]:
     """The athlete and the check-in kinds this coach may list (one asked for, or all granted)."""
     wanted = [kind] if kind else list(KIND_GRANT)
     row = session.execute(_live_link(coach.id, athlete_id)).first()
-    kinds = [k for k in wanted if row is not None and KIND_GRANT[k] in row.CoachLink.scopes]
+    granted = usable(row.CoachLink.scopes, token_sees_pain=token_sees_pain) if row else []
+    kinds = [k for k in wanted if KIND_GRANT[k] in granted]
     if not kinds:
         raise NotFound("No such athlete.")
     return row.Account, kinds

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from service.db.bulk import among
 from service.domain.accounts import scopes
 from service.domain.calendar import local_date
+from service.domain.coaching import links as coaching
 from service.domain.pain import rules as triage
 from service.domain.pain import tiers as pain
 from service.domain.plans import records as plan_records
@@ -64,7 +65,7 @@ class RosterEntry:
 
 
 def roster(session: Session, coach: Account, now: datetime, sort: str = "risk", *,
-           weekly_threshold: float) -> list[RosterEntry]:
+           weekly_threshold: float, token_sees_pain: bool) -> list[RosterEntry]:
     links = session.execute(
         select(CoachLink, Account).join(Account, Account.id == CoachLink.athlete_id)
         .where(CoachLink.coach_id == coach.id, CoachLink.revoked_at.is_(None))).all()
@@ -74,7 +75,7 @@ def roster(session: Session, coach: Account, now: datetime, sort: str = "risk", 
     zones = {account.id: account.timezone for _, account in links}
     granted = defaultdict(list)
     for link, _ in links:
-        for scope in link.scopes:
+        for scope in coaching.usable(link.scopes, token_sees_pain=token_sees_pain):
             granted[scope].append(link.athlete_id)
 
     _runs(session, entries, zones, granted[scopes.LOAD], set(granted[scopes.RUNS]), now,
