@@ -8,6 +8,8 @@ import re
 from service.api.context import EXTENSION_KEY
 from service.clock import utcnow
 from service.domain.accounts import first_party
+from tests.support.oauth_apps import App, authorize_url, csrf_of, pkce, register_app
+from tests.support.runners import PASSWORD, sign_up
 
 
 def test_the_dashboard_page_and_its_assets_are_served_under_a_strict_csp(client):
@@ -41,3 +43,28 @@ def test_no_password_signs_in_to_the_first_party_apps_owner(client, app):
                                                       "password": password})
         assert answer.status_code in (401, 422), answer.get_json()
         assert "access_token" not in (answer.get_json() or {})
+
+
+def test_the_consent_page_says_the_dashboard_is_ours_and_other_apps_are_not(client, app):
+    """Known by client id: an app merely named like ours is still someone else's."""
+    state = app.extensions[EXTENSION_KEY]
+    with state.session_factory() as session:
+        ours = first_party.ensure_dashboard(session, utcnow())
+        session.commit()
+        dashboard = App(str(ours.id), ours.client_id, None, first_party.DASHBOARD_REDIRECT_URIS)
+    developer, coach = sign_up(client), sign_up(client)
+    lookalike = register_app(developer, name=first_party.DASHBOARD_NAME)
+
+    def page_for(app_, redirect_uri):
+        _, challenge = pkce()
+        url = authorize_url(app_, scope="coach:read", redirect_uri=redirect_uri,
+                            challenge=challenge)
+        token = csrf_of(client.get(url).get_data(as_text=True))
+        return client.post(url, data={"action": "sign_in", "email": coach.email,
+                                      "password": PASSWORD, "csrf_token": token}
+                           ).get_data(as_text=True)
+
+    own = page_for(dashboard, "http://127.0.0.1:8000/coach/")
+    other = page_for(lookalike, "http://127.0.0.1:53682/callback")
+    assert "Backstride's own app" in own and "not Backstride itself" not in own
+    assert "not Backstride itself" in other and "Backstride's own app" not in other

@@ -41,6 +41,7 @@ from flask.views import MethodView
 from service.api import limits
 from service.api.context import db, state
 from service.api.oauth import server as oauth
+from service.domain.accounts import first_party
 from service.domain.accounts import registration as accounts
 from service.domain.accounts import scopes as scope_names
 from service.domain.errors import Unauthenticated
@@ -323,6 +324,7 @@ def _page(template: str, grant: Any, *, status: int = 200, **context: Any) -> Re
     parts = urlsplit(redirect_uri)
     html = render_template(
         f"oauth/{template}", app_name=app.name, csrf_token=_csrf_token(),
+        first_party=app.client_id in first_party.CLIENT_IDS,
         action_url=request.full_path, returns_to=parts.hostname or parts.scheme + ":",
         ordinary=[(s, scope_names.DESCRIPTIONS[s]) for s in requested
                   if s not in scope_names.SENSITIVE],

@@ -26,6 +26,8 @@ DASHBOARD_NAME = "Backstride coach dashboard"
 # the tests serve the dashboard on 127.0.0.1 at whatever port they chose.
 DASHBOARD_REDIRECT_URIS = ["http://127.0.0.1/coach/"]
 OWNER_EMAIL = "first-party-apps@backstride.invalid"
+# Known by client id, never by name: anyone may register an app called "Backstride ...".
+CLIENT_IDS = frozenset({DASHBOARD_CLIENT_ID})
 _NO_PASSWORD = "!first-party"  # not an argon2 hash: never verifies
 
 
