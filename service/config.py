@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from limits import parse_many
 
@@ -88,6 +89,7 @@ class Settings:
     password_reset_url: str
     password_reset_ttl_s: int
     proxy_hops: int
+    public_url: str | None
     log_format: str
     worker_metrics_port: int
 
@@ -213,6 +215,9 @@ class Settings:
                 "https://app.backstride.invalid/reset-password?token={token}"),
             password_reset_ttl_s=reader.get("PASSWORD_RESET_TTL_S", _positive_int, 3600),
             proxy_hops=reader.get("PROXY_HOPS", _non_negative_int, 0),
+            # Where the public reaches this API (https://api.example.org): the OAuth issuer, and
+            # the coach dashboard's redirect there. Unset, both follow the request's own address.
+            public_url=reader.get("PUBLIC_URL", _public_url, None),
             log_format=reader.get("LOG_FORMAT", _log_format, "json"),
             # Off by default: two workers on one machine would fight over one port.
             worker_metrics_port=reader.get("WORKER_METRICS_PORT", _port, 0),
@@ -316,6 +321,17 @@ def _url(raw: str) -> str:
     if not raw.startswith(("https://", "http://")):
         raise ValueError("must be an http(s) URL")
     return raw
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError("must be an https:// origin (http:// only on loopback)")
+    if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ValueError("must be an origin only: scheme, host and port, no path")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _log_format(raw: str) -> str:

@@ -89,7 +89,7 @@ def demo_seed() -> None:
                                   weekly_threshold=current.weekly_jump_threshold)
         except stories.DemoExists as error:
             raise click.ClickException(str(error)) from None
-        first_party.ensure_dashboard(session, utcnow())
+        first_party.ensure_dashboard(session, utcnow(), current.public_url)
         session.commit()
     click.echo(f"coach: {seeded.coach_email} (sign in at /coach/)")
     for email, story in seeded.athletes.items():

@@ -43,18 +43,18 @@ def db_upgrade(revision: str) -> None:
     _ensure_sqlite_dir(url)
     migrate.upgrade(url, revision)
     if revision == "head":
-        _ensure_first_party_apps(url)
+        _ensure_first_party_apps(url, settings().public_url)
     click.echo(f"database at {revision}")
 
 
-def _ensure_first_party_apps(url: str) -> None:
+def _ensure_first_party_apps(url: str, public_url: str | None) -> None:
     """The coach dashboard's OAuth client, which /coach/ signs in through (no migration)."""
     from service.db import make_engine, make_session_factory
     from service.domain.accounts import first_party
     from service.models.base import utcnow
 
     with make_session_factory(make_engine(url))() as session:
-        first_party.ensure_dashboard(session, utcnow())
+        first_party.ensure_dashboard(session, utcnow(), public_url)
         session.commit()
 
 
@@ -148,7 +148,7 @@ def up(port: int) -> None:
 
     _ensure_sqlite_dir(current.database_url)
     migrate.upgrade(current.database_url)
-    _ensure_first_party_apps(current.database_url)
+    _ensure_first_party_apps(current.database_url, current.public_url)
     env = {**os.environ, "BACKSTRIDE_DATA_DIR": str(current.data_dir)}
     me = [sys.executable, "-m", "service.cli"]
     bind = f"127.0.0.1:{port}"

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
+from service.api import create_app
+from tests.conftest import make_settings
 from tests.support.oauth_apps import (
     ALL_READS,
     authorised,
@@ -504,3 +506,18 @@ def test_a_token_without_pain_read_cannot_write_pain(client, cast):
     results = batch.get_json()["results"]
     assert [r["result"] for r in results] == ["error", "created"]
     assert results[0]["problem"]["status"] == 403
+
+
+def test_with_a_public_url_the_issuer_and_endpoints_are_there_whatever_the_request_says(
+        database, tmp_path):
+    """Behind a proxy that mislabels the host, the issuer stays the one apps were told."""
+    app = create_app(make_settings(database.url, tmp_path,
+                                   public_url="https://api.backstride.example/"))
+    try:
+        metadata = app.test_client().get("/.well-known/oauth-authorization-server",
+                                         base_url="http://10.0.0.7:8000").get_json()
+    finally:
+        app.extensions["backstride"].engine.dispose()
+    assert metadata["issuer"] == "https://api.backstride.example"
+    assert metadata["token_endpoint"] == "https://api.backstride.example/oauth/token"
+    assert metadata["authorization_endpoint"].startswith("https://api.backstride.example/")

@@ -142,3 +142,18 @@ def test_the_dashboards_client_is_ensured_once_by_the_seed_and_by_db_upgrade(dat
         assert [c.redirect_uris for c in clients] == [["http://127.0.0.1/coach/"]]
         assert session.scalar(select(func.count()).select_from(Account).where(
             Account.email == first_party.OWNER_EMAIL)) == 1
+
+
+def test_db_upgrade_registers_the_dashboards_public_address_from_the_public_url(database,
+                                                                              tmp_path):
+    from service.domain.accounts import first_party
+    from service.models import OAuthClient
+
+    upgraded = run_cli(database, tmp_path, "db", "upgrade",
+                       public_url="https://coach.backstride.example")
+    assert upgraded.exit_code == 0, upgraded.output
+    with session_on(database) as session:
+        (client,) = session.scalars(select(OAuthClient).where(
+            OAuthClient.client_id == first_party.DASHBOARD_CLIENT_ID))
+        assert client.redirect_uris == ["http://127.0.0.1/coach/",
+                                        "https://coach.backstride.example/coach/"]

@@ -49,6 +49,10 @@ def test_postgres_urls_use_psycopg_3(tmp_path):
     ({"RATELIMIT_AUTH": "0 per minute"}, "BACKSTRIDE_RATELIMIT_AUTH"),
     ({"RATELIMIT_STORAGE_URL": "memcached://cache:11211"}, "BACKSTRIDE_RATELIMIT_STORAGE_URL"),
     ({"PROXY_HOPS": "-1"}, "BACKSTRIDE_PROXY_HOPS"),
+    ({"PUBLIC_URL": "http://api.example.org"}, "BACKSTRIDE_PUBLIC_URL"),
+    ({"PUBLIC_URL": "https://api.example.org/v1"}, "BACKSTRIDE_PUBLIC_URL"),
+    ({"PUBLIC_URL": "https://u:p@api.example.org"}, "BACKSTRIDE_PUBLIC_URL"),
+    ({"PUBLIC_URL": "api.example.org"}, "BACKSTRIDE_PUBLIC_URL"),
     ({"LOG_FORMAT": "xml"}, "BACKSTRIDE_LOG_FORMAT"),
     ({"WORKER_METRICS_PORT": "70000"}, "BACKSTRIDE_WORKER_METRICS_PORT"),
     ({"PUSH_STUCK_AFTER_S": "10"}, "BACKSTRIDE_PUSH_STUCK_AFTER_S"),  # the timeout is 10 s

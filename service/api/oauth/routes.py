@@ -185,10 +185,11 @@ setattr(revoke, limits.STRICT, True)
 
 @blp.get("/.well-known/oauth-authorization-server")
 def metadata() -> Response:
-    urls = {"authorize": url_for("oauth.authorize", _external=True),
-            "token": url_for("oauth.token", _external=True),
-            "revoke": url_for("oauth.revoke", _external=True),
-            "docs": url_for("api-docs.openapi_swagger_ui", _external=True)}
+    base = oauth.issuer()  # the public URL when set, so the endpoints sit under the issuer
+    urls = {"authorize": base + url_for("oauth.authorize"),
+            "token": base + url_for("oauth.token"),
+            "revoke": base + url_for("oauth.revoke"),
+            "docs": base + url_for("api-docs.openapi_swagger_ui")}
     response = current_app.json.response(oauth.metadata(urls))
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

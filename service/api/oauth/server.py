@@ -43,8 +43,9 @@ COMMIT_ALWAYS = "oauth_commit_always"
 
 
 def issuer() -> str:
-    """This server's identifier: its own base URL (behind a proxy, as ProxyFix reports it)."""
-    return request.url_root.rstrip("/")
+    """This server's identifier: `BACKSTRIDE_PUBLIC_URL`, else the request's own base URL (behind
+    a proxy, as ProxyFix reports it; a misconfigured proxy would then change it)."""
+    return state().settings.public_url or request.url_root.rstrip("/")
 
 
 def policy() -> apps.AppPolicy:

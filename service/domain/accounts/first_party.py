@@ -32,9 +32,13 @@ _NO_PASSWORD = "!first-party"  # not an argon2 hash: never verifies
 
 
 def ensure_dashboard(session: Session, now: datetime,
-                     extra_redirect_uris: list[str] | None = None) -> OAuthClient:
-    """The dashboard's client, created if missing; idempotent, the caller commits."""
-    uris = list(dict.fromkeys([*DASHBOARD_REDIRECT_URIS, *(extra_redirect_uris or [])]))
+                     public_url: str | None = None) -> OAuthClient:
+    """The dashboard's client, created if missing; idempotent, the caller commits.
+
+    Served at a public address, the dashboard comes back to `{public_url}/coach/`, which is
+    registered beside the loopback URI (exact match, as for every app)."""
+    public = [f"{public_url}/coach/"] if public_url else []
+    uris = list(dict.fromkeys([*DASHBOARD_REDIRECT_URIS, *public]))
     client = session.scalar(select(OAuthClient).where(
         OAuthClient.client_id == DASHBOARD_CLIENT_ID))
     if client is None:
