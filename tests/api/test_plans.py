@@ -18,6 +18,7 @@ from sqlalchemy import select
 from service.domain.plans import notices
 from service.domain.stretch import reminders
 from service.models import Notification
+from service.models.webhooks import WebhookEvent
 from tests.api.test_coaching import link
 from tests.support.runners import assert_problem, run, sign_up
 
@@ -77,6 +78,9 @@ def test_a_marathon_runner_is_warned_of_the_week_4_long_run_from_the_plan_to_the
     for item in done:  # she has run the plan so far, as written on paper
         ran(ana, zone, date.fromisoformat(item["date"]), item["distance_m"])
 
+    hook = ana.post("/v1/webhooks", json={"url": "https://hooks.example.org/plan",
+                                          "event_types": ["warning.plan_preflight"]})
+    assert hook.status_code == 201, hook.get_json()
     key = {"Idempotency-Key": str(uuid.uuid4())}
     written = ana.post("/v1/plan/batch", json={"items": items}, headers=key)
     assert written.status_code == 200, written.get_json()
@@ -127,6 +131,11 @@ def test_a_marathon_runner_is_warned_of_the_week_4_long_run_from_the_plan_to_the
         "Tomorrow's planned 20.0 km is 25% longer than your longest run of the last 30 days, "
         "16.0 km."), notice["body"]
     assert notice["data"]["planned_run_id"] == flag["planned_run_id"]
+    with session_of(app) as session:
+        (event,) = session.scalars(select(WebhookEvent.payload).where(
+            WebhookEvent.type == "warning.plan_preflight"))
+    assert event["data"]["planned_run_id"] == flag["planned_run_id"]
+    assert event["data"]["notification_id"] == notice["id"]
     components = client.get("/openapi.json").get_json()["components"]
     mapping = components["schemas"]["Notification"]["properties"]["data"]["discriminator"][
         "mapping"]

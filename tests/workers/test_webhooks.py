@@ -254,6 +254,47 @@ def test_a_triage_warning_is_an_event_and_the_url_rules_hold(app, client, receiv
                                                   "event_types": ["run.eaten"]}), 422)
 
 
+def test_a_plan_write_is_one_event_spanning_the_days_it_touched(app, client, receiver, sender):
+    """A 16-week plan is one event, not 48; an unchanged re-send none; a coach's write says so."""
+    coach, dee = sign_up(client), sign_up(client)
+    subscribe(dee, receiver, types=("plan.changed",))
+    code = coach.post("/v1/coach/invites").get_json()["code"]
+    assert dee.post("/v1/me/coaches", json={"code": code, "scopes": ["plan"]}).status_code == 201
+    first = datetime.now(UTC).date() + timedelta(days=2)
+    items = [{"id": str(uuid.uuid4()), "date": (first + timedelta(days=n)).isoformat(),
+              "distance_m": 8_000 + 100 * n} for n in range(0, 112, 7)]
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    assert dee.post("/v1/plan/batch", json={"items": items}, headers=key).status_code == 200
+    assert dee.post("/v1/plan/batch", json={"items": items},
+                    headers={"Idempotency-Key": str(uuid.uuid4())}).status_code == 200
+    moved = {**items[3], "date": (first + timedelta(days=100)).isoformat()}
+    assert dee.put(f"/v1/plan/{moved['id']}", json={k: v for k, v in moved.items()
+                                                      if k != "id"}).status_code == 200
+    assert coach.delete(f"/v1/coach/athletes/{dee.profile['id']}/plan/{items[0]['id']}"
+                        ).status_code == 204
+    send(app, sender)
+
+    assert receiver.problems == []
+    # Sent four at a time, so in any order: sorted by what each did.
+    got = sorted((item["data"] for item in receiver.received),
+                 key=lambda d: (d["created"], d["updated"], d["removed"]), reverse=True)
+    assert {item["type"] for item in receiver.received} == {"plan.changed"}
+    athlete = {"athlete_id": dee.profile["id"]}
+    assert got == [
+        {**athlete, "first_date": items[0]["date"], "last_date": items[-1]["date"],
+         "created": 16, "updated": 0, "removed": 0, "by": "athlete", "coach_id": None,
+         "url": f"/v1/plan?from={items[0]['date']}&to={items[-1]['date']}"},
+        {**athlete, "first_date": items[3]["date"], "last_date": moved["date"],
+         "created": 0, "updated": 1, "removed": 0, "by": "athlete", "coach_id": None,
+         "url": f"/v1/plan?from={items[3]['date']}&to={moved['date']}"},
+        {**athlete, "first_date": items[0]["date"], "last_date": items[0]["date"],
+         "created": 0, "updated": 0, "removed": 1, "by": "coach",
+         "coach_id": coach.profile["id"],
+         "url": f"/v1/plan?from={items[0]['date']}&to={items[0]['date']}"},
+    ], "the unchanged re-send wrote no event"
+    assert events.required_scopes(events.PLAN_CHANGED) == ["plan:read"]
+
+
 # --- The rules, and the address guard ------------------------------------------------------
 
 def test_the_schedule_is_the_standard_one_with_jitter_and_retry_after():
@@ -279,6 +320,8 @@ def test_every_payload_is_thin():
                               datetime.now(UTC)),
                events.shoe_status(athlete, other, "replace", "plan"),
                events.import_finished(athlete, other, "done"),
+               events.plan_changed(athlete, datetime.now(UTC).date(), datetime.now(UTC).date(),
+                                   created=500, updated=0, removed=0, coach_id=other),
                *events.coach_link(events.COACH_LINK_CREATED, athlete, other)]
     for event in samples:
         assert len(json.dumps(events.payload(event.type, event.data, datetime.now(UTC)))) < 2000

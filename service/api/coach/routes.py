@@ -289,4 +289,4 @@ class AthletePlannedRun(MethodView):
         coach = current_account()
         athlete, _ = coaching.athlete_for_coach_write(db(), coach, athlete_id, scopes.PLAN)
         coaching.log_reads(db(), coach, [athlete_id], "plan", now(), action="write")
-        plan_routes.delete_run(athlete, run_id)
+        plan_routes.delete_run(athlete, run_id, coach)

@@ -9,7 +9,7 @@ from functools import partial
 from flask.views import MethodView
 
 from service.api.conditional import check_if_match, etag_header, etag_of, existing, if_match_sent
-from service.api.context import commit, db
+from service.api.context import commit, db, now
 from service.api.extension import Blueprint
 from service.api.problems import problem
 from service.api.security import current_account
@@ -175,8 +175,8 @@ def put_run(athlete, item, run_id: uuid.UUID, coach):
     return answer
 
 
-def delete_run(athlete, run_id: uuid.UUID) -> None:
+def delete_run(athlete, run_id: uuid.UUID, coach=None) -> None:
     if if_match_sent():
         check_if_match(etag_of(records.get_owned(db(), athlete, run_id).version))
-    records.remove(db(), athlete, run_id)
+    records.remove(db(), athlete, run_id, now(), coach=coach)
     commit()

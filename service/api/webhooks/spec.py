@@ -35,10 +35,13 @@ WarningEventData = _data(
     notification_id=fields.String(required=True, metadata={
         "description": "The notification in the inbox (its link lists the inbox)."}),
     kind=fields.String(required=True, metadata={
-        "description": "The notification's kind: run_spike, weekly_jump, shoe_* or pain_*."}),
+        "description": "The notification's kind: run_spike, weekly_jump, shoe_*, pain_* or "
+                       "plan_preflight."}),
     run_id=fields.String(metadata={"description": "The run it is about, if any."}),
     shoe_id=fields.String(metadata={"description": "The pair it is about, if any."}),
-    checkin_id=fields.String(metadata={"description": "The pain check-in, for a triage."}))
+    checkin_id=fields.String(metadata={"description": "The pain check-in, for a triage."}),
+    planned_run_id=fields.String(metadata={
+        "description": "The planned run, for a plan preflight."}))
 ShoeStatusEventData = _data(
     "ShoeStatusEventData", shoe_id=fields.String(required=True),
     status=fields.String(required=True, metadata={
@@ -54,12 +57,22 @@ CoachLinkEventData = _data(
         "enum": ["athlete", "coach"],
         "description": "Your side of the link: `athlete_id` is the subject of the event when "
                        "athlete, `coach_id` when coach."}))
+PlanEventData = _data(
+    "PlanEventData",
+    first_date=fields.Date(required=True, metadata={"description": "The first day touched."}),
+    last_date=fields.Date(required=True, metadata={"description": "The last day touched."}),
+    created=fields.Integer(required=True), updated=fields.Integer(required=True),
+    removed=fields.Integer(required=True),
+    by=fields.String(required=True, metadata={"enum": ["athlete", "coach"]}),
+    coach_id=fields.String(required=True, allow_none=True, metadata={
+        "description": "The coach who wrote it, when `by` is coach."}))
 
 DATA_OF_TYPE: dict[str, type[Schema]] = {
     **dict.fromkeys((events.CHECKIN_CREATED, events.CHECKIN_UPDATED, events.CHECKIN_DELETED),
                     CheckinEventData),
     **dict.fromkeys((events.WARNING_RUN_SPIKE, events.WARNING_WEEKLY_JUMP, events.WARNING_SHOE,
-                     events.WARNING_TRIAGE), WarningEventData),
+                     events.WARNING_TRIAGE, events.WARNING_PLAN_PREFLIGHT), WarningEventData),
+    events.PLAN_CHANGED: PlanEventData,
     events.SHOE_STATUS_CHANGED: ShoeStatusEventData,
     events.IMPORT_FINISHED: ImportEventData,
     **dict.fromkeys((events.COACH_LINK_CREATED, events.COACH_LINK_UPDATED,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from service.db.bulk import among
 from service.domain.notify import notifications
 from service.domain.plans import messages, records, rules
+from service.domain.webhooks import outbox
 from service.models import Account, PlannedRun
 
 # Planned runs up to a week after tomorrow are read too: a caution on a rest day after it
@@ -76,4 +77,6 @@ def sweep(session: Session, now: datetime, threshold: float) -> int:
                 drafts.append(notifications.Draft(person.id, messages.KIND,
                                                   messages.dedupe_key(judged), title, body,
                                                   person.deliver_after, data))
-    return len(notifications.write(session, drafts, now))
+    written = notifications.write_new(session, drafts, now)
+    outbox.warnings(session, written, now)  # `warning.plan_preflight`, due with the notice
+    return len(written)

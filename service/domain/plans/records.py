@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from service.db.bulk import among
 from service.domain.errors import DomainError, Invalid, NotFound
 from service.domain.plans import rules
+from service.domain.webhooks import events, outbox
 from service.models import Account, Checkin, PlannedRun
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -94,6 +95,7 @@ def upsert(session: Session, athlete: Account, items: Sequence[dict[str, Any]], 
             outcomes[index] = Outcome(item["id"], error=Invalid(messages[0], field=name))
     existing = {row.id: row for row in session.scalars(
         select(PlannedRun).where(PlannedRun.id.in_(list(seen))))} if seen else {}
+    moved_from = {row.id: row.local_date for row in existing.values()}
     for index, item in enumerate(items):
         if index in outcomes:
             continue
@@ -108,7 +110,28 @@ def upsert(session: Session, athlete: Account, items: Sequence[dict[str, Any]], 
                 PlannedRun.athlete_id == athlete.id, PlannedRun.local_date >= min(days),
                 PlannedRun.local_date <= max(days), PlannedRun.id.not_in(kept)),
                 execution_options={"synchronize_session": False}).rowcount or 0
-    return Written([outcomes[index] for index in range(len(items))], removed)
+    written = Written([outcomes[index] for index in range(len(items))], removed)
+    _announce(session, athlete, written, items, moved_from, now, coach)
+    return written
+
+
+def _announce(session: Session, athlete: Account, written: Written,
+              items: Sequence[dict[str, Any]], moved_from: dict[uuid.UUID, date],
+              now: datetime, coach: Account | None) -> None:
+    """One `plan.changed` event for a write that changed anything, spanning every day touched:
+    new days, the days updated runs moved from, and with `replace` the whole stretch."""
+    if not written.changed:
+        return
+    counts = Counter(o.result for o in written.outcomes)
+    days = [item["date"] for item, o in zip(items, written.outcomes, strict=True)
+            if o.result in (CREATED, UPDATED)]
+    days += [moved_from[o.id] for o in written.outcomes if o.result == UPDATED]
+    if written.removed:
+        days += [item["date"] for item, o in zip(items, written.outcomes, strict=True)
+                 if o.error is None]
+    outbox.emit(session, [events.plan_changed(
+        athlete.id, min(days), max(days), created=counts[CREATED], updated=counts[UPDATED],
+        removed=written.removed, coach_id=coach.id if coach else None)], now)
 
 
 def _lock(session: Session, athlete: Account) -> None:
@@ -144,10 +167,16 @@ def get_owned(session: Session, athlete: Account, run_id: uuid.UUID) -> PlannedR
     return row
 
 
-def remove(session: Session, athlete: Account, run_id: uuid.UUID) -> None:
+def remove(session: Session, athlete: Account, run_id: uuid.UUID, now: datetime, *,
+           coach: Account | None = None) -> None:
     _lock(session, athlete)
-    session.delete(get_owned(session, athlete, run_id))
+    row = get_owned(session, athlete, run_id)
+    day = row.local_date
+    session.delete(row)
     session.flush()
+    outbox.emit(session, [events.plan_changed(athlete.id, day, day, created=0, updated=0,
+                                              removed=1, coach_id=coach.id if coach else None)],
+                now)
 
 
 def listing(session: Session, athlete: Account, first: date | None,

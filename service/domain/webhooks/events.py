@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from service.clock import rfc3339
@@ -30,6 +30,8 @@ IMPORT_FINISHED = "import.finished"
 COACH_LINK_CREATED = "coach_link.created"
 COACH_LINK_UPDATED = "coach_link.updated"
 COACH_LINK_DELETED = "coach_link.deleted"
+PLAN_CHANGED = "plan.changed"
+WARNING_PLAN_PREFLIGHT = "warning.plan_preflight"
 
 # Each type, what it tells, and the scopes an app must hold for the athlete (besides the pain
 # scope for anything about pain: `required_scopes`).
@@ -53,10 +55,15 @@ TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
                          "coach accepted you).", (s.PROFILE_READ,)),
     COACH_LINK_UPDATED: ("The grants of a coach link changed.", (s.PROFILE_READ,)),
     COACH_LINK_DELETED: ("A coach link ended.", (s.PROFILE_READ,)),
+    PLAN_CHANGED: ("Planned runs were created, changed or removed, by the athlete or their "
+                   "coach (one event a write, with the days it spans).", (s.PLAN_READ,)),
+    WARNING_PLAN_PREFLIGHT: ("Tomorrow's planned run is flagged: longer than the last 30 days' "
+                             "longest, or its week jumps.", (s.NOTIFICATIONS_READ,)),
 }
 ALL_TYPES: tuple[str, ...] = tuple(TYPES)
 # A notification kind's warning event: by its kind, else by its prefix.
-WARNING_OF_KIND = {"run_spike": WARNING_RUN_SPIKE, "weekly_jump": WARNING_WEEKLY_JUMP}
+WARNING_OF_KIND = {"run_spike": WARNING_RUN_SPIKE, "weekly_jump": WARNING_WEEKLY_JUMP,
+                   "plan_preflight": WARNING_PLAN_PREFLIGHT}
 WARNING_OF_PREFIX = {"shoe_": WARNING_SHOE, "pain_": WARNING_TRIAGE}
 PAIN_NOTIFICATION_PREFIX = "pain_"
 MAX_PAYLOAD_BYTES = 20 * 1024
@@ -152,3 +159,15 @@ def coach_link(event_type: str, athlete_id: uuid.UUID, coach_id: uuid.UUID) -> l
         NewEvent(coach_id, event_type, {**ids, "role": "coach", "url": "/v1/coach/athletes"},
                  needs=(s.COACH_READ,)),
     ]
+
+
+def plan_changed(athlete_id: uuid.UUID, first: date, last: date, *, created: int, updated: int,
+                 removed: int, coach_id: uuid.UUID | None) -> NewEvent:
+    """Counts and the days spanned, not the ids: a 16-week plan is one write and one event, and
+    its link lists exactly the stretch that changed."""
+    return NewEvent(athlete_id, PLAN_CHANGED, {
+        "athlete_id": str(athlete_id), "first_date": first.isoformat(),
+        "last_date": last.isoformat(), "created": created, "updated": updated,
+        "removed": removed, "by": "coach" if coach_id else "athlete",
+        "coach_id": str(coach_id) if coach_id else None,
+        "url": f"/v1/plan?from={first.isoformat()}&to={last.isoformat()}"})

@@ -103,7 +103,7 @@ def emit(session: Session, new_events: Sequence[events.NewEvent], now: datetime,
 
 
 # What a warning's event names besides the notification, from its data.
-_REFERS_TO = ("run_id", "shoe_id", "checkin_id")
+_REFERS_TO = ("run_id", "shoe_id", "checkin_id", "planned_run_id")
 
 
 def warnings(session: Session, written: Sequence[notifications.Written], now: datetime) -> int:
