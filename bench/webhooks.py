@@ -39,7 +39,7 @@ from service.domain.accounts import passwords
 from service.domain.accounts import registration as accounts
 from service.domain.webhooks import endpoints, events, outbox
 from service.domain.webhooks.secrets import Sealer
-from tests.support.fake_webpush import self_signed
+from tests.support.tls import https_server
 from workers.push.guard import guarded_client
 from workers.webhooks.send import send_due
 
@@ -63,14 +63,9 @@ class Ok(BaseHTTPRequestHandler):
 
 
 def serve(directory: Path) -> tuple[ThreadingHTTPServer, str, Path]:
-    cert, key = self_signed(directory)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    server.daemon_threads = True
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server, origin, cert = https_server(Ok, directory)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"https://127.0.0.1:{server.server_port}", cert
+    return server, origin, cert
 
 
 def seed(url: str, origin: str, count: int) -> int:

@@ -22,7 +22,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.support.fake_webpush import self_signed
+from tests.support.tls import self_signed
 
 KEY_ID, TEAM_ID, TOPIC = "ABC123DEFG", "TEAM123456", "app.backstride.ios"
 

@@ -10,23 +10,20 @@ do. The path decides the answer: /push/gone 410, /push/busy 429 with Retry-After
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import ipaddress
 import json
 import os
-import ssl
 import threading
 import time
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import http_ece
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
+
+from tests.support.tls import https_server, self_signed  # noqa: F401  (re-exported)
 
 
 def b64(raw: bytes) -> str:
@@ -48,26 +45,6 @@ class Subscriber:
         self.keys = {"p256dh": b64(public), "auth": b64(self.auth)}
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "push-cert.pem", directory / "push-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
 class FakeWebPush:
     def __init__(self, directory: Path) -> None:
         self.subscribers: dict[str, Subscriber] = {}
@@ -75,7 +52,6 @@ class FakeWebPush:
         self.problems: list[str] = []
         self.paths: list[str] = []  # every POST's path, checked or not
         self.redirect_to = "http://127.0.0.1:9/"  # where /push/redirect answers 307 to
-        self.cert, key = self_signed(directory)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -99,11 +75,7 @@ class FakeWebPush:
             def log_message(self, *_args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.origin = f"https://127.0.0.1:{self.server.server_port}"
+        self.server, self.origin, self.cert = https_server(Handler, directory)
         self.host = f"127.0.0.1:{self.server.server_port}"  # as an allow-list names it
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

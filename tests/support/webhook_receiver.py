@@ -1,7 +1,7 @@
 """A local HTTPS webhook receiver that verifies every request as a receiver should, with the
 `standardwebhooks` library itself, and counts what it was sent per webhook-id.
 
-Its certificate is made at start with `cryptography` (tests.support.fake_webpush.self_signed);
+Its certificate is made at start with `cryptography` (tests.support.tls);
 pass `receiver.cert` to the sender as BACKSTRIDE_WEBHOOK_CA_BUNDLE. Each path has its own secret
 (`expect(path, secret)`); `answer` picks what every request gets (200, 503 while "down", 410),
 `delay_s` slows each answer.
@@ -9,16 +9,15 @@ pass `receiver.cert` to the sender as BACKSTRIDE_WEBHOOK_CA_BUNDLE. Each path ha
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.support.fake_webpush import self_signed
+from tests.support.tls import https_server
 
 
 class Receiver:
@@ -30,7 +29,6 @@ class Receiver:
         self.problems: list[str] = []
         self.requests = 0  # every request, verified or not
         self.lock = threading.Lock()
-        self.cert, key = self_signed(directory)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,11 +48,7 @@ class Receiver:
             def log_message(self, *_args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert, key)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.origin = f"https://127.0.0.1:{self.server.server_port}"
+        self.server, self.origin, self.cert = https_server(Handler, directory)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def expect(self, path: str, *secrets: str) -> str:
