@@ -16,7 +16,6 @@ import argparse
 import base64
 import multiprocessing
 import os
-import ssl
 import sys
 import tempfile
 import threading
@@ -36,7 +35,7 @@ from service.db import make_engine, make_session_factory, migrate
 from service.domain.accounts import passwords
 from service.domain.accounts import registration as accounts
 from service.domain.notify import deliveries, devices, notifications
-from tests.support.fake_webpush import self_signed
+from tests.support.tls import https_server
 from workers.push.send import send_due
 from workers.push.webpush import WebPushProvider, generate_keys
 
@@ -57,13 +56,9 @@ class Ok(BaseHTTPRequestHandler):
 
 
 def serve(directory: Path) -> tuple[ThreadingHTTPServer, str, Path]:
-    cert, key = self_signed(directory)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server, origin, cert = https_server(Ok, directory)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"https://127.0.0.1:{server.server_port}", cert
+    return server, origin, cert
 
 
 def seed(url: str, origin: str, count: int) -> None:

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from tests.support.tls import https_server, self_signed  # noqa: F401  (re-exported)
+from tests.support.tls import https_server
 
 
 def b64(raw: bytes) -> str:

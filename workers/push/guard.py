@@ -1,5 +1,5 @@
-"""An HTTP session for URLs that someone else chose (Web Push endpoints), which reaches only the
-public internet.
+"""An HTTP client for URLs that someone else chose (Web Push endpoints, webhook endpoints), which
+reaches only the public internet.
 
 - Every address a host name resolves to is checked when the connection is made, and the socket is
   opened to the address that was checked (no second lookup for DNS to answer differently): a
@@ -9,8 +9,8 @@ public internet.
 - https only; redirects are never followed (a 3xx is the push service's answer, not a direction).
 - Nothing from the environment: no proxy, no netrc credentials, no CA bundle other than ours.
 
-`checked_addresses` is the one check; `GuardedSession` (requests, for Web Push) and
-`guarded_client` (httpx, for webhooks, whose URLs their owners chose) both connect through it.
+`checked_addresses` is the one check, and `guarded_client` (httpx) the one way Web Push and
+webhooks connect through it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,6 @@ from typing import Any
 
 import httpcore
 import httpx
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPSConnectionPool
-from urllib3.exceptions import NewConnectionError
-from urllib3.util import connection
 
 from service.domain.notify.endpoints import forbidden_address
 
@@ -46,61 +40,6 @@ def checked_addresses(host: str, port: int, *, allow_loopback: bool) -> list[str
     if refused or not addresses:
         raise Refused(f"{host} resolves to a refused address {refused}")
     return addresses
-
-
-class AddressRefused(NewConnectionError):
-    """The host resolved to an address push traffic must not reach."""
-
-
-class _GuardedConnection(HTTPSConnection):
-    allow_loopback = False
-
-    def _new_conn(self) -> socket.socket:
-        try:
-            addresses = checked_addresses(self._dns_host, self.port,
-                                          allow_loopback=self.allow_loopback)
-        except socket.gaierror as error:
-            raise NewConnectionError(self, f"Failed to resolve: {error}") from error
-        except Refused as error:
-            raise AddressRefused(self, str(error)) from error
-        last: OSError | None = None
-        for address in addresses:
-            try:
-                # An address literal: create_connection resolves nothing more.
-                return connection.create_connection(
-                    (address, self.port), self.timeout, source_address=self.source_address,
-                    socket_options=self.socket_options)
-            except OSError as error:
-                last = error
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last}")
-
-
-class _GuardedAdapter(HTTPAdapter):
-    def __init__(self, allow_loopback: bool) -> None:
-        self._connection_class = type("GuardedConnection", (_GuardedConnection,),
-                                      {"allow_loopback": allow_loopback})
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        pool = type("GuardedPool", (HTTPSConnectionPool,),
-                    {"ConnectionCls": self._connection_class})
-        self.poolmanager.pool_classes_by_scheme = {"https": pool}
-
-
-class GuardedSession(requests.Session):
-    def __init__(self, *, allow_loopback: bool = False, ca_bundle: str | None = None) -> None:
-        super().__init__()
-        self.trust_env = False
-        self.adapters.clear()  # no plain http at all
-        self.mount("https://", _GuardedAdapter(allow_loopback))
-        if ca_bundle:
-            self.verify = ca_bundle
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,
-                **kwargs: Any) -> requests.Response:
-        kwargs["allow_redirects"] = False
-        return super().request(method, url, *args, **kwargs)
 
 
 class _GuardedBackend(httpcore.SyncBackend):

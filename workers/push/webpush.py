@@ -1,14 +1,17 @@
-"""Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payloads (RFC 8291), via pywebpush.
+"""Web Push (RFC 8030) with VAPID (RFC 8292) and aes128gcm payloads (RFC 8291).
 
-pywebpush's defaults would drop messages for phones that are offline (`ttl=0`) and can hang (no
-timeout): both are always passed. `Topic` carries the collapse key, so a re-send replaces what the
-browser shows. 404/410 mean the subscription is gone; 413 is a payload too large (a bug: failed);
-429 and 5xx are retried; anything else, a redirect included, is failed (redirects are never
-followed).
+pywebpush encrypts (`WebPusher.encode`: an ECDH key pair and HKDF per message, which RFC 8291
+requires); the POST is ours, through the same guarded httpx client as webhooks, kept open per
+push service. That replaced pywebpush's `webpush()` over requests, whose per-message overhead was
+half again an httpx POST's (bench/RESULTS.md, "Push fan-out"). A TTL is always sent (none would
+drop messages for phones that are offline) and the client has a timeout. `Topic` carries the
+collapse key, so a re-send replaces what the browser shows. 404/410 mean the subscription is
+gone, as do keys that cannot encrypt; 413 is a payload too large (a bug: failed); 429 and 5xx are
+retried; anything else, a redirect included, is failed (redirects are never followed).
 
 The endpoint is someone else's URL: it is read again here with the registration's own parser
 (`service.domain.notify.endpoints`), and what is posted to is the URL rebuilt from that reading,
-through a session that checks every address it connects to (workers/push/guard.py). A failure is
+through a client that checks every address it connects to (workers/push/guard.py). A failure is
 recorded in words that say nothing of our network (the athlete reads them in their export); the
 details go to the worker's log.
 """
@@ -21,20 +24,21 @@ import json
 import logging
 import time
 
-import requests
+import httpx
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPusher, WebPushException
 
 from service.domain.notify import endpoints
 from service.domain.notify.deliveries import Outcome
 from service.models import Device
-from workers.push.guard import GuardedSession
+from workers.push.guard import guarded_client
 from workers.push.message import Message, retry_after_s
 
 TTL_S = 24 * 3600
 VAPID_LIFETIME_S = 12 * 3600  # RFC 8292: at most 24 h
 VAPID_RENEW_S = 3600
+CONTENT_ENCODING = "aes128gcm"
 UNREACHABLE = "webpush: the push service could not be reached"
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,8 @@ class WebPushProvider:
         self.subject = subject
         self.allowed_hosts = allowed_hosts
         self.timeout_s = timeout_s
-        self.session = GuardedSession(allow_loopback=allow_loopback, ca_bundle=ca_bundle)
+        self.client = guarded_client(allow_loopback=allow_loopback, ca_bundle=ca_bundle,
+                                     timeout_s=timeout_s)
         self._signed: dict[str, tuple[dict[str, str], float]] = {}
 
     def send(self, device: Device, message: Message) -> Outcome:
@@ -58,23 +63,25 @@ class WebPushProvider:
         except endpoints.EndpointRefused as refused:
             return Outcome("gone", f"webpush: {refused}")
         payload = json.dumps({"title": message.title, "body": message.body,
-                              "data": message.data})
+                              "data": message.data}).encode()
         try:
-            webpush(
-                {"endpoint": endpoint.url, "keys": {"p256dh": device.p256dh,
-                                                    "auth": device.auth}},
-                data=payload, ttl=TTL_S, timeout=self.timeout_s,
-                headers={"Topic": topic(message.collapse_key), "Urgency": "normal",
-                         **self._vapid_headers(endpoint.origin)},
-                requests_session=self.session,
-            )
-        except WebPushException as error:
-            return _outcome(error.response)
-        except requests.RequestException as error:
+            body = WebPusher({"endpoint": endpoint.url,
+                              "keys": {"p256dh": device.p256dh, "auth": device.auth}},
+                             ).encode(payload, CONTENT_ENCODING)["body"]
+        except (WebPushException, ValueError) as error:
+            log.warning("web push keys of device %s refused: %s", device.id, error)
+            return Outcome("gone", "webpush: the subscription's keys are not valid")
+        try:
+            response = self.client.post(endpoint.url, content=body, headers={
+                "TTL": str(TTL_S), "Content-Encoding": CONTENT_ENCODING,
+                "Content-Type": "application/octet-stream",
+                "Topic": topic(message.collapse_key), "Urgency": "normal",
+                **self._vapid_headers(endpoint.origin)})
+        except httpx.HTTPError as error:
             log.warning("web push to %s not sent: %s: %s", endpoint.host,
                         type(error).__name__, error)
             return Outcome("retry", UNREACHABLE)
-        return Outcome("ok")
+        return _outcome(response)
 
     def _vapid_headers(self, origin: str) -> dict[str, str]:
         """The VAPID Authorization for this push service, signed once per origin for 12 hours.
@@ -95,10 +102,10 @@ def topic(collapse_key: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:32]
 
 
-def _outcome(response: requests.Response | None) -> Outcome:
-    if response is None:
-        return Outcome("retry", "webpush: no response")
+def _outcome(response: httpx.Response) -> Outcome:
     status = response.status_code
+    if status < 300:
+        return Outcome("ok")
     if status in (404, 410):
         return Outcome("gone", f"webpush: HTTP {status}")
     if status == 429 or status >= 500:
