@@ -264,3 +264,22 @@ def test_an_apns_token_stored_before_tokens_were_checked_never_reaches_the_url(s
 
         assert apns.received == []
         assert only_delivery(session).status == "gone"
+
+
+def test_keys_that_cannot_encrypt_end_that_subscription_without_a_post(session, web):
+    """A p256dh that is no P-256 point (stored before keys were checked) can never be sent to:
+    the subscription is gone, nothing is posted, and the next device is sent to as usual."""
+    private_key, _ = generate_keys()
+    sub = web.subscribe("broken")
+    bad = stored_device(session, sub["endpoint"], {"p256dh": "AAAA", "auth": sub["keys"]["auth"]})
+    good = web.subscribe("good")
+    other = stored_device(session, good["endpoint"], good["keys"])
+    planned(session, bad)
+    planned(session, other)
+
+    send_due(session, provider(web, private_key))
+
+    assert web.paths == ["/push/good"]
+    statuses = dict(session.execute(select(Device.address, Delivery.status)
+                                    .join(Delivery, Delivery.device_id == Device.id)).all())
+    assert statuses == {sub["endpoint"]: "gone", good["endpoint"]: "sent"}
