@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,11 +26,11 @@ from service.domain.plans import records as plan_records
 from service.domain.plans import rules as plan_rules
 from service.domain.shoes import records as shoe_records
 from service.domain.shoes import rules as shoe_rules
+from service.domain.training import history
 from service.domain.training import rules as load
-from service.models import Account, Checkin, CoachLink, Notification, Shoe
+from service.models import Account, CoachLink, Notification, Shoe
 
 RECENT_SPIKE = timedelta(days=14)  # a spike older than two weeks is history, not this week's news
-RUN_WINDOW = timedelta(days=14) + load.SPIKE_WINDOW
 TIER_RISK = {triage.EMERGENCY: 100, triage.URGENT: 80, triage.REVIEW: 40,
              triage.INFLAMMATORY: 30}
 SPIKE_RISK = {load.Spike.SMALL: 10, load.Spike.MODERATE: 20, load.Spike.LARGE: 30}
@@ -102,43 +102,35 @@ def roster(session: Session, coach: Account, now: datetime, sort: str = "risk", 
 def _runs(session: Session, entries: dict[uuid.UUID, RosterEntry], zones: dict[uuid.UUID, str],
           load_ids: list[uuid.UUID], run_ids: set[uuid.UUID], now: datetime,
           weekly_threshold: float) -> None:
-    """Last run (runs or load granted); weekly distances and the latest spike (load)."""
-    if readers := list(run_ids | set(load_ids)):
-        c = Checkin.__table__.c
-        for athlete_id, last in session.connection().execute(
-                select(c.athlete_id, func.max(c.occurred_at))
-                .where(among(session, c.athlete_id, readers), c.kind == "run",
-                       c.deleted_at.is_(None), c.occurred_at <= now)
-                .group_by(c.athlete_id)):
-            entries[athlete_id].last_run_at = last
+    """Last run (runs or load granted); weekly distances and the latest spike (load).
+
+    Two aggregate queries, a few rows an athlete whatever their history (`training.history`),
+    judged by the same rules and with the same history as the athlete's load report.
+    """
+    readers = list(run_ids | set(load_ids))
+    if not readers:
+        return
+    latest = history.latest_runs(session, readers, now)
+    for athlete_id, run in latest.items():
+        entries[athlete_id].last_run_at = run.started_at
     if not load_ids:
         return
-    c = Checkin.__table__.c
-    # Plain tuples, unpacked once: attribute access on 1,000+ result rows showed in profiles.
-    runs: dict[uuid.UUID, list[tuple[datetime, date, int]]] = defaultdict(list)
-    for athlete_id, occurred_at, day, distance_m in session.connection().execute(
-            select(c.athlete_id, c.occurred_at, c.local_date, c.distance_m)
-            .where(among(session, c.athlete_id, load_ids), c.kind == "run",
-                   c.deleted_at.is_(None), c.occurred_at > now - RUN_WINDOW,
-                   c.occurred_at <= now)
-            .order_by(c.occurred_at)):
-        runs[athlete_id].append((occurred_at, day, distance_m))
+    today = {athlete_id: local_date(now, zones[athlete_id]) for athlete_id in load_ids}
+    daily = history.daily_distances(session, load_ids,
+                                    min(today.values()) - timedelta(days=13),
+                                    max(today.values()), until=now)
     for athlete_id in load_ids:
-        entry, today = entries[athlete_id], local_date(now, zones[athlete_id])
-        history = runs.get(athlete_id, [])
-        daily: dict[date, int] = defaultdict(int)
-        for _, day, distance_m in history:
-            daily[day] += distance_m
-        change = load.weekly_change(load.daily_series(daily, today - timedelta(days=13), today),
-                                    14, weekly_threshold)
+        entry, last, run = entries[athlete_id], today[athlete_id], latest.get(athlete_id)
+        change = load.weekly_change(
+            load.daily_series(daily.get(athlete_id, {}), last - timedelta(days=13), last),
+            (last - run.first_run_day).days + 1 if run else 0, weekly_threshold)
         entry.last_7_days_m, entry.previous_7_days_m = (change.last_7_days_m,
                                                         change.previous_7_days_m)
         if change.caution:
             entry.risk += WEEKLY_JUMP_RISK
             entry.attention.append("weekly_jump")
-        if history and history[-1][0] > now - RECENT_SPIKE:
-            as_runs = [load.Run(occurred_at, distance_m) for occurred_at, _, distance_m in history]
-            finding = load.assess_run(as_runs[-1], as_runs[:-1])
+        if run is not None and run.started_at > now - RECENT_SPIKE:
+            finding = run.finding()
             if finding is not None:
                 entry.latest_spike = finding.spike.label
                 if finding.spike > load.Spike.OK:

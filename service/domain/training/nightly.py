@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal_column, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.db.bulk import among, insert_ignoring_conflicts
@@ -24,7 +24,7 @@ from service.domain.notify import notifications
 from service.domain.shoes import messages as shoe_messages
 from service.domain.shoes import records as shoe_records
 from service.domain.shoes import rules as shoes
-from service.domain.training import messages
+from service.domain.training import history, messages
 from service.domain.training import rules as load
 from service.domain.webhooks import outbox
 from service.models import Account, Checkin, NightlyLog, NightlyState, Notification, Shoe
@@ -99,7 +99,7 @@ def analyse(session: Session, athlete_ids: Sequence[uuid.UUID], day: date, now: 
     # Runs synced after their night was analysed still get checked, for up to a week: the
     # dedupe key (the run's id) keeps one checked twice from being warned about twice.
     spikes = _day_runs(session, list(todo), earliest - timedelta(days=LATE_SYNC_DAYS), day)
-    daily = _daily_distances(session, list(todo), earliest - timedelta(days=13), day)
+    daily = history.daily_distances(session, list(todo), earliest - timedelta(days=13), day)
     first_runs = _first_run_days(session, list(todo), day)
 
     drafts: list[notifications.Draft] = []
@@ -181,22 +181,13 @@ def _day_runs(session: Session, athlete_ids: list[uuid.UUID], first: date,
     """The runs of the analysed days, each with the longest run of the 30 and 90 days before it.
 
     One query; the windows are exact instants, [start - 30 d, start), as load.spike_baseline
-    defines them, computed by PostgreSQL or SQLite through the (athlete, kind, time) index.
+    defines them (`history.longest_before`).
     """
-    run, before = Checkin.__table__.alias("run"), Checkin.__table__.alias("earlier")
-    dialect = session.bind.dialect.name
-
-    def longest(days: int):
-        return (select(func.max(before.c.distance_m))
-                .where(before.c.athlete_id == run.c.athlete_id, before.c.kind == "run",
-                       before.c.deleted_at.is_(None), before.c.distance_m > 0,
-                       before.c.occurred_at >= _days_before(run.c.occurred_at, days, dialect),
-                       before.c.occurred_at < run.c.occurred_at)
-                .scalar_subquery())
-
+    run = Checkin.__table__.alias("run")
     rows = session.connection().execute(
         select(run.c.athlete_id, run.c.local_date, run.c.id, run.c.occurred_at,
-               run.c.distance_m, longest(30), longest(90))
+               run.c.distance_m, history.longest_before(session, run, load.SPIKE_WINDOW.days),
+               history.longest_before(session, run, load.FALLBACK_WINDOW.days))
         .where(among(session, run.c.athlete_id, athlete_ids), run.c.kind == "run",
                run.c.deleted_at.is_(None), run.c.local_date >= first, run.c.local_date <= last)
         .order_by(run.c.athlete_id, run.c.occurred_at)
@@ -206,29 +197,6 @@ def _day_runs(session: Session, athlete_ids: list[uuid.UUID], first: date,
         by_day[(athlete_id, local_day)].append(_DayRun(run_id, started_at, distance_m, in_30,
                                                        in_90))
     return by_day
-
-
-def _days_before(column, days: int, dialect: str):
-    if dialect == "postgresql":
-        return column - literal_column(f"interval '{int(days)} days'")
-    # SQLite keeps UTC timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff' text.
-    return func.strftime("%Y-%m-%d %H:%M:%f000", column, f"-{days} days")
-
-
-def _daily_distances(session: Session, athlete_ids: list[uuid.UUID], first: date,
-                     last: date) -> dict[uuid.UUID, dict[date, int]]:
-    """Each athlete's distance per local day between `first` and `last`: one aggregate query."""
-    table = Checkin.__table__.c
-    rows = session.connection().execute(
-        select(table.athlete_id, table.local_date, func.sum(table.distance_m))
-        .where(among(session, table.athlete_id, athlete_ids), table.kind == "run",
-               table.deleted_at.is_(None), table.local_date >= first, table.local_date <= last)
-        .group_by(table.athlete_id, table.local_date)
-    )
-    daily: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
-    for athlete_id, local_day, total in rows:
-        daily[athlete_id][local_day] = int(total)
-    return daily
 
 
 def _first_run_days(session: Session, athlete_ids: list[uuid.UUID],
