@@ -16,8 +16,8 @@ from flask import Flask, request
 app = Flask(__name__)
 _connection: psycopg.Connection | None = None
 
-# bench/roster.py's context figure: per linked athlete, last run, two weekly sums and unread
-# warnings, in one statement (no auth, no grants, no rules, no access log).
+# bench/roster.py's baseline: for the coach named in `?coach=`, per linked athlete, last run,
+# two weekly sums and unread warnings, in one statement (no auth, grants, rules or access log).
 ROSTER = """
 SELECT l.athlete_id, a.display_name, max(c.occurred_at) AS last_run_at,
        coalesce(sum(c.distance_m) FILTER (WHERE c.occurred_at > now() - interval '7 days'), 0),
@@ -27,7 +27,7 @@ SELECT l.athlete_id, a.display_name, max(c.occurred_at) AS last_run_at,
         WHERE n.athlete_id = l.athlete_id AND n.read_at IS NULL) AS unread
 FROM coach_links l JOIN accounts a ON a.id = l.athlete_id
 LEFT JOIN checkins c ON c.athlete_id = l.athlete_id AND c.kind = 'run' AND c.deleted_at IS NULL
-WHERE l.coach_id = (SELECT coach_id FROM coach_links LIMIT 1) AND l.revoked_at IS NULL
+WHERE l.coach_id = %(coach)s AND l.revoked_at IS NULL
 GROUP BY l.athlete_id, a.display_name
 """
 INSERT = ("INSERT INTO bench_raw_checkins (id, kind, started_at, distance_m, duration_s) "
@@ -68,7 +68,7 @@ def hello():
 
 @app.get("/raw/roster")
 def raw_roster():
-    rows = connection().execute(ROSTER).fetchall()
+    rows = connection().execute(ROSTER, {"coach": uuid.UUID(request.args["coach"])}).fetchall()
     return {"items": [{"athlete_id": str(r[0]), "display_name": r[1],
                        "last_run_at": r[2].isoformat() if r[2] else None,
                        "last_7_days_m": r[3], "previous_7_days_m": r[4], "unread_warnings": r[5]}

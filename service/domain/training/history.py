@@ -21,6 +21,10 @@ from service.db.bulk import among
 from service.domain.training import rules as load
 from service.models import Checkin
 
+# Aliases made once: each copies the table's columns, which showed in profiles when made per call.
+RUN = Checkin.__table__.alias("run")
+_EARLIER = Checkin.__table__.alias("earlier")
+
 
 def days_before(column: ColumnElement, days: int, dialect: str) -> ColumnElement:
     if dialect == "postgresql":
@@ -32,7 +36,7 @@ def days_before(column: ColumnElement, days: int, dialect: str) -> ColumnElement
 def longest_before(session: Session, run: FromClause, days: int) -> ColumnElement:
     """The longest run of the same athlete started in [run - days, run): the windows of
     `rules.spike_baseline`, as exact instants."""
-    before = Checkin.__table__.alias("earlier")
+    before = _EARLIER
     return (select(func.max(before.c.distance_m))
             .where(before.c.athlete_id == run.c.athlete_id, before.c.kind == "run",
                    before.c.deleted_at.is_(None), before.c.distance_m > 0,
@@ -88,7 +92,7 @@ def latest_runs(session: Session, athlete_ids: list[uuid.UUID],
                      func.min(c.local_date).label("first_day"))
               .where(among(session, c.athlete_id, athlete_ids), live)
               .group_by(c.athlete_id).subquery())
-    run = Checkin.__table__.alias("run")
+    run = RUN
     rows = session.connection().execute(
         select(run.c.athlete_id, run.c.occurred_at, run.c.distance_m,
                longest_before(session, run, load.SPIKE_WINDOW.days),

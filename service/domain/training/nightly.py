@@ -183,7 +183,7 @@ def _day_runs(session: Session, athlete_ids: list[uuid.UUID], first: date,
     One query; the windows are exact instants, [start - 30 d, start), as load.spike_baseline
     defines them (`history.longest_before`).
     """
-    run = Checkin.__table__.alias("run")
+    run = history.RUN
     rows = session.connection().execute(
         select(run.c.athlete_id, run.c.local_date, run.c.id, run.c.occurred_at,
                run.c.distance_m, history.longest_before(session, run, load.SPIKE_WINDOW.days),
