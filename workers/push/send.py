@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from service.clock import utcnow
 from service.config import Settings
-from service.db import commit_without_waiting_for_disk
 from service.domain.notify import deliveries
 from service.models import Device
 from workers.push.apns import ApnsProvider
@@ -69,21 +68,23 @@ def send_due(session: Session, available: Mapping[str, Provider],
         if not claimed:
             return counts
         ours = True  # the first was stamped by the claim itself
-        for position, item in enumerate(claimed):
-            if ours:
+        with deliveries.Recorder(session) as recorded:
+            for position, item in enumerate(claimed):
+                following = claimed[position + 1] if position + 1 < len(claimed) else None
+                if not ours:  # a sweep put it back meanwhile (the batch outlasted the stuck
+                    # time): another worker sends it instead; only the next one is stamped
+                    ours = following is None or deliveries.started(session, following,
+                                                                   utcnow())
+                    session.commit()
+                    continue
                 outcome = _send_one(available, item)
-                status = deliveries.record(session, item, outcome, utcnow())
+                # Recorded before the next send, with the next one stamped as starting now, so
+                # a worker killed here sends again at most the message that was in flight (its
+                # collapse key makes the phone replace it), not the rest of its batch.
+                status, ours = recorded(item, outcome, following, utcnow())
                 counts[status] = counts.get(status, 0) + 1
                 if on_recorded is not None:
                     on_recorded(item.device.kind, status)
-            # In the same commit: the next one starts now, unless a sweep put it back meanwhile
-            # (the batch outlasted the stuck time), when another worker sends it instead.
-            if position + 1 < len(claimed):
-                ours = deliveries.started(session, claimed[position + 1], utcnow())
-            # Recorded before the next send, so a worker killed here sends again at most the one
-            # message that was in flight (its collapse key makes the phone replace it), not the
-            # rest of its batch.
-            commit_without_waiting_for_disk(session)
 
 
 def _send_one(available: Mapping[str, Provider], item: deliveries.Claimed) -> deliveries.Outcome:
