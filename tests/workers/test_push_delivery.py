@@ -301,3 +301,21 @@ def test_a_claimed_batch_is_never_longer_than_the_stuck_time_at_the_push_timeout
     assert deliveries.batch_size(300, 1) == 100  # the most one claim takes
     assert deliveries.batch_size(3, 2) == 1
     assert deliveries.batch_size(11, 10) == 1
+
+
+def test_recording_answers_leaves_no_connection_with_commits_unflushed(database, expo):
+    """The fan-out's own connection turns synchronous_commit off for its records; the pool
+    must get it back as it was, or every later transaction on it would skip the WAL flush."""
+    engine = make_engine(database.url, **({} if database.backend == "sqlite" else
+                                          {"pool_size": 1, "max_overflow": 0}))
+    with make_session_factory(engine)() as session:
+        athlete = athlete_with(session, "ExponentPushToken[one]", "ExponentPushToken[two]")
+        notify(session, athlete)
+        deliveries.plan(session, datetime.now(UTC), ["expo"])
+        session.commit()
+        assert send_due(session, provider(expo)) == {"sent": 2}
+    assert len(expo.received) == 2
+    if database.backend == "postgresql":  # the one pooled connection is the one it used
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    engine.dispose()
