@@ -66,17 +66,21 @@ class RosterEntry:
 
 def roster(session: Session, coach: Account, now: datetime, sort: str = "risk", *,
            weekly_threshold: float, token_sees_pain: bool) -> list[RosterEntry]:
-    links = session.execute(
-        select(CoachLink, Account).join(Account, Account.id == CoachLink.athlete_id)
-        .where(CoachLink.coach_id == coach.id, CoachLink.revoked_at.is_(None))).all()
-    entries = {link.athlete_id: RosterEntry(account.id, account.display_name, account.email,
-                                            list(link.scopes), link.created_at)
-               for link, account in links}
-    zones = {account.id: account.timezone for _, account in links}
+    # Core rows of the columns shown: ORM instances of 500 links and accounts showed in profiles.
+    link, account = CoachLink.__table__.c, Account.__table__.c
+    links = session.connection().execute(
+        select(link.athlete_id, link.scopes, link.created_at, account.display_name,
+               account.email, account.timezone)
+        .join(Account.__table__, account.id == link.athlete_id)
+        .where(link.coach_id == coach.id, link.revoked_at.is_(None))).all()
+    entries = {row.athlete_id: RosterEntry(row.athlete_id, row.display_name, row.email,
+                                           list(row.scopes), row.created_at)
+               for row in links}
+    zones = {row.athlete_id: row.timezone for row in links}
     granted = defaultdict(list)
-    for link, _ in links:
-        for scope in coaching.usable(link.scopes, token_sees_pain=token_sees_pain):
-            granted[scope].append(link.athlete_id)
+    for row in links:
+        for scope in coaching.usable(row.scopes, token_sees_pain=token_sees_pain):
+            granted[scope].append(row.athlete_id)
 
     _runs(session, entries, zones, granted[scopes.LOAD], set(granted[scopes.RUNS]), now,
           weekly_threshold)
