@@ -9,7 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from service.models import Checkin
 from tests.support.runners import assert_problem, pain, run, sign_up, stretch
 
 
@@ -367,3 +369,26 @@ def test_a_run_written_looks_up_its_webhook_subscribers_once_for_both_kinds_of_e
         seen = list(session.scalars(select(ShoeStatusSeen.shoe_id)))
     assert types == ["checkin.created"]
     assert [str(shoe_id) for shoe_id in seen] == [shoe.get_json()["id"]]
+
+
+def test_a_new_checkin_records_whether_the_app_or_a_token_sent_it(app, client):
+    """How a run arrived decides whether its stretch reminder may come at once (the app's own
+    sync) or waits for quiet hours; it is written with the row, in single and batch writes,
+    and a retry or an update leaves it as it was."""
+    ana = sign_up(client)
+    pat = ana.post("/v1/me/tokens", json={"name": "script", "scopes": ["checkins:write"]})
+    assert pat.status_code == 201, pat.get_json()
+    by_token = {"Authorization": f"Bearer {pat.get_json()['token']}"}
+    app_single, app_batch, token_single = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert ana.put(f"/v1/checkins/{app_single}", json=run()).status_code == 201
+    assert ana.post("/v1/checkins/batch", json={"items": [
+        {"id": str(app_batch), **run("2026-11-02T07:30:00+00:00")}]}).status_code == 200
+    assert client.put(f"/v1/checkins/{token_single}", json=run("2026-11-03T07:30:00+00:00"),
+                      headers=by_token).status_code == 201
+    assert client.put(f"/v1/checkins/{app_single}", json=run(distance_m=9000),
+                      headers=by_token).status_code == 200  # an update by token
+
+    engine = app.extensions["backstride"].engine
+    with engine.connect() as connection:
+        via = dict(connection.execute(select(Checkin.id, Checkin.arrived_via)).all())
+    assert via == {app_single: "app", app_batch: "app", token_single: "token"}

@@ -97,13 +97,8 @@ def upsert(session: Session, athlete: Account, items: list[dict[str, Any]],
         else:
             pending.append(index)
     if pending:
-        _write(session, athlete, items, pending, existing, outcomes, now, import_id)
-        created = [o.id for o in outcomes.values() if o.result == CREATED]
         via = "import" if import_id is not None else arrived_via
-        if via is not None and created:
-            session.execute(update(Checkin).where(Checkin.id.in_(created))
-                            .values(arrived_via=via),
-                            execution_options={"synchronize_session": False})
+        _write(session, athlete, items, pending, existing, outcomes, now, import_id, via)
         _triage(session, athlete, outcomes, now)
         if import_id is None:  # an import's runs are told of by its import.finished
             _tell(session, athlete, list(outcomes.values()), now)
@@ -171,7 +166,8 @@ def get_owned(session: Session, athlete: Account, checkin_id: uuid.UUID) -> Chec
 
 def _write(session: Session, athlete: Account, items: list[dict[str, Any]], pending: list[int],
            existing: dict[uuid.UUID, Checkin], outcomes: dict[int, Outcome],
-           now: datetime, import_id: uuid.UUID | None = None) -> None:
+           now: datetime, import_id: uuid.UUID | None = None,
+           arrived_via: str | None = None) -> None:
     seqs = iter(_next_seqs(session, athlete.id, len(pending)))  # takes the athlete's lock
     stale = [items[i]["id"] for i in pending if items[i]["id"] in existing]
     if stale:  # read before the lock: read again now that no one else can change them
@@ -184,6 +180,7 @@ def _write(session: Session, athlete: Account, items: list[dict[str, Any]], pend
         if outcome.result in (CREATED, UPDATED):
             outcome.checkin.change_seq = next(seqs)
         if outcome.result == CREATED:
+            outcome.checkin.arrived_via = arrived_via  # in the INSERT: no UPDATE after it
             created[index] = outcome.checkin
         outcomes[index] = outcome
     raced = _insert(session, list(created.values()))
