@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select, update
@@ -434,6 +435,18 @@ def revoke_app_for(session: Session, account: Account, app_id: uuid.UUID, now: d
         raise NotFound("No such app.")
 
 
+def _live_grants(athlete_ids: Iterable[uuid.UUID], now: datetime) -> list[Any]:
+    return [OAuthGrant.account_id.in_(set(athlete_ids)), OAuthGrant.revoked_at.is_(None),
+            OAuthGrant.expires_at > now, OAuthClient.deleted_at.is_(None)]
+
+
+def live_grant_apps(athlete_ids: Iterable[uuid.UUID], now: datetime) -> Select[tuple[uuid.UUID]]:
+    """The apps any of the athletes has a live grant to, as a subquery for one statement."""
+    return (select(OAuthGrant.client_id)
+            .join(OAuthClient, OAuthClient.id == OAuthGrant.client_id)
+            .where(*_live_grants(athlete_ids, now)))
+
+
 def live_grant_scopes(session: Session, athlete_ids: Iterable[uuid.UUID],
                       now: datetime) -> dict[uuid.UUID, dict[uuid.UUID, frozenset[str]]]:
     """athlete -> app -> the scopes of all the athlete's live grants to that app: what an app
@@ -442,8 +455,7 @@ def live_grant_scopes(session: Session, athlete_ids: Iterable[uuid.UUID],
     rows = session.execute(
         select(OAuthGrant.account_id, OAuthGrant.client_id, OAuthGrant.scopes)
         .join(OAuthClient, OAuthClient.id == OAuthGrant.client_id)
-        .where(OAuthGrant.account_id.in_(set(athlete_ids)), OAuthGrant.revoked_at.is_(None),
-               OAuthGrant.expires_at > now, OAuthClient.deleted_at.is_(None))
+        .where(*_live_grants(athlete_ids, now))
     ).all()
     held: dict[uuid.UUID, dict[uuid.UUID, set[str]]] = {}
     for athlete_id, app_id, granted in rows:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from service.domain.accounts import apps
@@ -27,6 +28,11 @@ def app_scopes(session: Session, athlete_ids: Collection[uuid.UUID], now: dateti
     if not athlete_ids:
         return {}
     return apps.live_grant_scopes(session, athlete_ids, now)
+
+
+def granting_apps(athlete_ids: Collection[uuid.UUID], now: datetime) -> Select[tuple[uuid.UUID]]:
+    """The apps holding a live grant of any of these athletes (a subquery)."""
+    return apps.live_grant_apps(athlete_ids, now)
 
 
 def check_app_owner(session: Session, owner: Account, app_id: uuid.UUID) -> None:
