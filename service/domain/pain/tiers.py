@@ -122,19 +122,26 @@ def triage_written(session: Session, athlete: Account, checkins: Sequence[Any],
     return results
 
 
+_LATEST = Checkin.__table__.alias("latest")
+
+
 def active(session: Session, athlete_ids: Collection[uuid.UUID],
            before: datetime | None = None) -> dict[uuid.UUID, ActiveTier]:
     """Each athlete's active tier (from their latest pain check-in before a moment, else now),
     in one query; athletes with none are left out."""
-    c = Checkin.__table__.c
-    latest = (select(c.athlete_id, func.max(c.occurred_at).label("at"))
-              .where(among(session, c.athlete_id, athlete_ids), c.kind == "pain",
-                     c.deleted_at.is_(None), *([c.occurred_at < before] if before else []))
-              .group_by(c.athlete_id).subquery())
+    # Driven from the athletes, each latest pain check-in found by the (athlete, kind, time)
+    # index, rather than a grouped max over every pain check-in they ever logged.
+    c, account, p = Checkin.__table__.c, Account.__table__.c, _LATEST.c
+    latest_at = (select(func.max(p.occurred_at))
+                 .where(p.athlete_id == account.id, p.kind == "pain", p.deleted_at.is_(None),
+                        *([p.occurred_at < before] if before else []))
+                 .scalar_subquery())
     rows = session.connection().execute(
         select(c.athlete_id, c.id, c.occurred_at, c.triage_tier, c.triage_triggers)
-        .join(latest, (c.athlete_id == latest.c.athlete_id) & (c.occurred_at == latest.c.at))
-        .where(c.kind == "pain", c.deleted_at.is_(None))
+        .select_from(Account.__table__)
+        .join(Checkin.__table__, (c.athlete_id == account.id) & (c.occurred_at == latest_at))
+        .where(among(session, account.id, athlete_ids), c.kind == "pain",
+               c.deleted_at.is_(None))
         .order_by(c.id))
     found: dict[uuid.UUID, ActiveTier] = {}
     for athlete_id, checkin_id, at, tier, triggers in rows:

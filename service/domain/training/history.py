@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from service.db.bulk import among
 from service.domain.training import rules as load
-from service.models import Checkin
+from service.models import Account, Checkin
 
 # Aliases made once: each copies the table's columns, which showed in profiles when made per call.
 RUN = Checkin.__table__.alias("run")
@@ -85,22 +85,27 @@ class LatestRun:
 
 def latest_runs(session: Session, athlete_ids: list[uuid.UUID],
                 now: datetime) -> dict[uuid.UUID, LatestRun]:
-    """Each athlete's latest run started by `now`, one row an athlete from one query."""
-    c = Checkin.__table__.c
-    live = and_(c.kind == "run", c.deleted_at.is_(None), c.occurred_at <= now)
-    latest = (select(c.athlete_id, func.max(c.occurred_at).label("started_at"),
-                     func.min(c.local_date).label("first_day"))
-              .where(among(session, c.athlete_id, athlete_ids), live)
-              .group_by(c.athlete_id).subquery())
+    """Each athlete's latest run started by `now`, one row an athlete from one query.
+
+    Driven from the athletes, each latest instant found by the (athlete, kind, time) index: the
+    grouped max over all their runs that this replaced read every run they ever logged.
+    """
+    c, account = Checkin.__table__.c, Account.__table__.c
+    mine = and_(c.athlete_id == account.id, c.kind == "run", c.deleted_at.is_(None))
+    latest_at = select(func.max(c.occurred_at)).where(mine, c.occurred_at <= now)
+    first_day = select(func.min(c.local_date)).where(mine)
     run = RUN
     rows = session.connection().execute(
         select(run.c.athlete_id, run.c.occurred_at, run.c.distance_m,
                longest_before(session, run, load.SPIKE_WINDOW.days),
-               longest_before(session, run, load.FALLBACK_WINDOW.days), latest.c.first_day)
-        .join(latest, and_(run.c.athlete_id == latest.c.athlete_id,
-                           run.c.occurred_at == latest.c.started_at))
-        .where(run.c.kind == "run", run.c.deleted_at.is_(None))
+               longest_before(session, run, load.FALLBACK_WINDOW.days),
+               first_day.scalar_subquery())
+        .select_from(Account.__table__)
+        .join(run, and_(run.c.athlete_id == account.id, run.c.kind == "run",
+                        run.c.deleted_at.is_(None),
+                        run.c.occurred_at == latest_at.scalar_subquery()))
+        .where(among(session, account.id, athlete_ids))
         .order_by(run.c.athlete_id, run.c.id))
     # Two runs at the same instant: the last by id, a stable choice.
-    return {athlete_id: LatestRun(started_at, distance_m, in_30, in_90, first_day)
-            for athlete_id, started_at, distance_m, in_30, in_90, first_day in rows}
+    return {athlete_id: LatestRun(started_at, distance_m, in_30, in_90, first_run_day)
+            for athlete_id, started_at, distance_m, in_30, in_90, first_run_day in rows}
