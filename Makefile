@@ -59,9 +59,9 @@ bench-checkins: install  ## check-in write throughput vs same-run baselines (Pos
 bench-nightly: install  ## the nightly analysis at 10,000 and 100,000 athletes (PostgreSQL)
 	$(BIN)/python bench/nightly.py --sizes 10000 100000
 
-bench-roster: install  ## the coach's roster (50 athletes, 120 days) vs a minimal Flask endpoint
+bench-roster: install  ## the coach's roster (50 and 500 athletes, 120 days) vs a raw SQL roster
 	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
-	$(BIN)/python bench/roster.py --seconds 10 --rounds 2
+	$(BIN)/python bench/roster.py --seconds 10 --rounds 3
 
 bench-load: install  ## 60 s of PUT /v1/checkins/{id} at 80 % of the measured maximum, RSS sampled
 	@command -v wrk >/dev/null || (apt-get install -y wrk || sudo apt-get install -y wrk)
