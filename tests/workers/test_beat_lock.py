@@ -29,8 +29,10 @@ def test_a_beat_whose_connection_is_cut_stops_and_the_standby_takes_over():
 
             admin = create_engine(url, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:  # what a network cut or server restart does
+                # With a timeout it waits until the backend has gone (and its lock with it);
+                # without one it only signals, and a busy machine let the standby ask first.
                 cut = connection.scalar(text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_locks"
                     " WHERE locktype = 'advisory' AND granted"
                     " AND (classid::bigint << 32 | objid::bigint) = :key"),
                     {"key": ADVISORY_LOCK_KEY})
