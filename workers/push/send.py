@@ -71,11 +71,8 @@ def send_due(session: Session, available: Mapping[str, Provider],
         with deliveries.Recorder(session) as recorded:
             for position, item in enumerate(claimed):
                 following = claimed[position + 1] if position + 1 < len(claimed) else None
-                if not ours:  # a sweep put it back meanwhile (the batch outlasted the stuck
-                    # time): another worker sends it instead; only the next one is stamped
-                    ours = following is None or deliveries.started(session, following,
-                                                                   utcnow())
-                    session.commit()
+                if not ours:  # a sweep put it back meanwhile (the batch outlasted the stuck time)
+                    ours = recorded.passed(following, utcnow())
                     continue
                 outcome = _send_one(available, item)
                 # Recorded before the next send, with the next one stamped as starting now, so

@@ -2,12 +2,13 @@
 
 pywebpush encrypts (`WebPusher.encode`: an ECDH key pair and HKDF per message, which RFC 8291
 requires); the POST is ours, through the same guarded httpx client as webhooks, kept open per
-push service. That replaced pywebpush's `webpush()` over requests, whose per-message overhead was
-half again an httpx POST's (bench/RESULTS.md, "Push fan-out"). A TTL is always sent (none would
-drop messages for phones that are offline) and the client has a timeout. `Topic` carries the
-collapse key, so a re-send replaces what the browser shows. 404/410 mean the subscription is
-gone, as do keys that cannot encrypt; 413 is a payload too large (a bug: failed); 429 and 5xx are
-retried; anything else, a redirect included, is failed (redirects are never followed).
+push service, so every URL someone else chose is checked by one guard (pywebpush's `webpush()`
+wanted a requests session, which needed a second guard written against urllib3). A TTL is
+always sent (none would drop messages for phones that are offline) and the client has a
+timeout. `Topic` carries the collapse key, so a re-send replaces what the browser shows. 404/410
+mean the subscription is gone, as do keys that cannot encrypt; 413 is a payload too large (a
+bug: failed); 429 and 5xx are retried; anything else, a redirect included, is failed
+(redirects are never followed).
 
 The endpoint is someone else's URL: it is read again here with the registration's own parser
 (`service.domain.notify.endpoints`), and what is posted to is the URL rebuilt from that reading,
@@ -52,7 +53,6 @@ class WebPushProvider:
         self.vapid = Vapid02.from_raw(vapid_private_key.encode())
         self.subject = subject
         self.allowed_hosts = allowed_hosts
-        self.timeout_s = timeout_s
         self.client = guarded_client(allow_loopback=allow_loopback, ca_bundle=ca_bundle,
                                      timeout_s=timeout_s)
         self._signed: dict[str, tuple[dict[str, str], float]] = {}

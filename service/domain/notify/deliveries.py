@@ -205,22 +205,32 @@ class Recorder:
             self.session.commit()
             return status, ours
         values, disable = _recorded(item, outcome, now)
-        table = Delivery.__table__
-        writes = [update(table).where(table.c.id == item.delivery_id).values(**values)
-                  .returning(table.c.id).cte("recorded")]
+        table, devices = Delivery.__table__, Device.__table__
+        recorded = (update(table).where(table.c.id == item.delivery_id).values(**values)
+                    .returning(table.c.id).cte("recorded"))
+        writes = [recorded]
         if disable is not None:
-            writes.append(update(Device.__table__).where(Device.__table__.c.id == item.device.id)
+            writes.append(update(devices).where(devices.c.id == item.device.id)
                           .values(disabled_at=now, disabled_reason=disable)
-                          .returning(Device.__table__.c.id).cte("disabled"))
+                          .returning(devices.c.id).cte("disabled"))
+        counted = recorded
+        if following is not None:
+            counted = _started(following, now).returning(table.c.id).cte("stamped")
+            writes.append(counted)
+        stamped = self.connection.execute(
+            select(func.count()).select_from(counted).add_cte(*writes)).scalar_one()
+        return str(values["status"]), following is None or stamped == 1
+
+    def passed(self, following: Claimed | None, now: datetime) -> bool:
+        """Nothing sent for a delivery no longer ours (a sweep put it back: another worker sends
+        it); only the next one is stamped. Whether that one is still ours."""
         if following is None:
-            statement = select(func.count()).select_from(writes[0])
-        else:
-            stamped = _started(following, now).returning(table.c.id).cte("stamped")
-            statement = select(func.count()).select_from(stamped)
-            writes.insert(0, stamped)
-        statement = statement.add_cte(*writes)
-        counted = self.connection.execute(statement).scalar_one()
-        return str(values["status"]), following is None or counted == 1
+            return True
+        if self.connection is None:
+            ours = started(self.session, following, now)
+            self.session.commit()
+            return ours
+        return self.connection.execute(_started(following, now)).rowcount == 1
 
 
 def release_stuck(session: Session, now: datetime, stuck_after: timedelta = STUCK_AFTER) -> int:

@@ -156,10 +156,7 @@ class _Timeline:
 
     def spike(self, day: date, distance_m: int) -> tuple[load.SpikeFinding | None, int | None]:
         baseline, window = self.baseline(day)
-        if not baseline:
-            return None, None
-        return load.SpikeFinding(load.Run(_at(day), distance_m), baseline,
-                                 load.classify_spike(distance_m, baseline)), window
+        return load.assess_against(load.Run(_at(day), distance_m), baseline), window
 
     def weekly(self, day: date, threshold: float) -> load.WeeklyChange:
         history_days = (day - self.first).days + 1 if self.first and self.first <= day else 0

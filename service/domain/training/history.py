@@ -76,11 +76,8 @@ class LatestRun:
 
     def finding(self) -> load.SpikeFinding | None:
         """The run against the 30 days before it, as `rules.assess_run` judges it."""
-        baseline = load.baseline_of(self.longest_30d_m, self.longest_90d_m)
-        if not baseline:
-            return None
-        return load.SpikeFinding(load.Run(self.started_at, self.distance_m), baseline,
-                                 load.classify_spike(self.distance_m, baseline))
+        return load.assess_against(load.Run(self.started_at, self.distance_m),
+                                   load.baseline_of(self.longest_30d_m, self.longest_90d_m))
 
 
 def latest_runs(session: Session, athlete_ids: list[uuid.UUID],

@@ -215,12 +215,9 @@ def _spike_drafts(athlete: notifications.Recipient, runs: list[_DayRun], target:
                   deliver: datetime) -> list[notifications.Draft]:
     drafts = []
     for run in runs:
-        baseline = load.baseline_of(run.longest_30d_m, run.longest_90d_m)
-        if not baseline:
-            continue
-        finding = load.SpikeFinding(load.Run(run.started_at, run.distance_m), baseline,
-                                    load.classify_spike(run.distance_m, baseline))
-        if finding.spike is load.Spike.OK:
+        finding = load.assess_against(load.Run(run.started_at, run.distance_m),
+                                      load.baseline_of(run.longest_30d_m, run.longest_90d_m))
+        if finding is None or finding.spike is load.Spike.OK:
             continue
         title, body, data = messages.run_spike(finding, str(run.id), target, athlete.units)
         drafts.append(notifications.Draft(athlete.id, "run_spike", f"run_spike:{run.id}", title,

@@ -100,10 +100,14 @@ class SpikeFinding:
 
 def assess_run(run: Run, history: Sequence[Run]) -> SpikeFinding | None:
     """The run against the runs before it; None for a first run (nothing to compare with)."""
-    baseline = spike_baseline(history, run.started_at)
-    if not baseline:
+    return assess_against(run, spike_baseline(history, run.started_at))
+
+
+def assess_against(run: Run, baseline_m: int | None) -> SpikeFinding | None:
+    """The run against a baseline already found (by SQL, or from a plan); None without one."""
+    if not baseline_m:
         return None
-    return SpikeFinding(run, baseline, classify_spike(run.distance_m, baseline))
+    return SpikeFinding(run, baseline_m, classify_spike(run.distance_m, baseline_m))
 
 
 @dataclass(frozen=True)
